@@ -1,0 +1,466 @@
+// Command bulkgen runs a prompt template over every row of a CSV, JSONL or
+// Excel file through a chat model, and writes the answers next to the
+// original columns with token usage.
+//
+// This file only wires the command line (urfave/cli/v2) to the packages
+// that do the work: readers, prompts, model, pipeline, writers.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
+
+	"bulkgen/model"
+	"bulkgen/model/modeltest"
+	"bulkgen/pipeline"
+	"bulkgen/prompts"
+	"bulkgen/readers"
+	"bulkgen/writers"
+)
+
+// Exit codes. They are documented in the README; keep them stable.
+const (
+	exitOK          = 0
+	exitError       = 1   // bad input, bad job, I/O error: nothing or not everything ran
+	exitUsage       = 2   // bad command line
+	exitRowsFailed  = 3   // the run finished, but some rows carry an error
+	exitFatal       = 4   // the service refused the run (key, billing, model): fix and rerun
+	exitInterrupted = 130 // Ctrl-C / SIGTERM: finished rows were written
+)
+
+// exitError carries an exit code through urfave/cli's error return.
+type codeError struct {
+	code int
+	err  error
+}
+
+func (e *codeError) Error() string { return e.err.Error() }
+func (e *codeError) Unwrap() error { return e.err }
+
+func main() {
+	os.Exit(run(os.Args, os.Stdin, os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	app := newApp(stdin, stdout, stderr)
+	err := app.RunContext(ctx, args)
+	return exitCode(err, stderr)
+}
+
+// exitCode is the one place that turns an error into a message and a code.
+func exitCode(err error, stderr io.Writer) int {
+	if err == nil {
+		return exitOK
+	}
+	var ce *codeError
+	if errors.As(err, &ce) {
+		if ce.err != nil && ce.err.Error() != "" {
+			fmt.Fprintln(stderr, "bulkgen: "+strings.TrimPrefix(ce.err.Error(), "bulkgen: "))
+		}
+		return ce.code
+	}
+	fmt.Fprintln(stderr, "bulkgen: "+err.Error())
+	return exitError
+}
+
+func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
+	return &cli.App{
+		Name:  "bulkgen",
+		Usage: "bulk text generation over files with Qwen (DashScope) or any OpenAI-compatible model",
+		Description: `bulkgen reads rows from a CSV, JSONL or Excel file, fills a prompt template for each
+row, calls a chat model with bounded concurrency and rate limits, and writes each answer
+next to the row's original columns, with token-usage columns.
+
+Try it without a key or network (replies are simulated):
+   bulkgen run -i samples/reviews.csv -j samples/sentiment.yaml -o out/reviews.csv --sim`,
+		Writer:          stdout,
+		ErrWriter:       stderr,
+		Reader:          stdin,
+		HideHelpCommand: true,
+		ExitErrHandler:  func(*cli.Context, error) {}, // exitCode handles errors
+		OnUsageError: func(c *cli.Context, err error, _ bool) error {
+			return &codeError{exitUsage, fmt.Errorf("%w (see bulkgen %s --help)", err, c.Command.Name)}
+		},
+		Commands: []*cli.Command{runCommand(stdin, stdout, stderr)},
+	}
+}
+
+const (
+	catInput  = "Input"
+	catPrompt = "Prompt and model parameters"
+	catOutput = "Output"
+	catSvc    = "Service"
+	catLimits = "Concurrency, limits and retries"
+	catSim    = "Simulator (offline)"
+	catRun    = "Run"
+)
+
+func runCommand(stdin io.Reader, stdout, stderr io.Writer) *cli.Command {
+	return &cli.Command{
+		Name:      "run",
+		Usage:     "fill the prompt for every row, call the model, write the results",
+		UsageText: "bulkgen run -i INPUT -o OUTPUT (-j JOB.yaml | --prompt TEMPLATE) [flags]",
+		Description: `Reads INPUT (CSV/TSV, JSONL or XLSX; "-" is stdin), fills the prompt template for each
+row ({{column}} placeholders name input columns, e.g. {{商品名称}} or {{ product name }}),
+sends one chat request per row and writes OUTPUT with every input column, then the output
+column, prompt_tokens, completion_tokens, total_tokens, finish_reason and error.
+Every column the template uses is checked before any request is sent.
+
+Examples:
+   # translate a spreadsheet with a job file, 16 requests at a time, at most 600 a minute
+   bulkgen run -i samples/catalog.xlsx -j samples/translate.yaml -o out/catalog_en.xlsx -c 16 --rpm 600
+
+   # label a CSV with an inline prompt
+   bulkgen run -i reviews.csv --prompt 'Classify the sentiment of: {{评论内容}}' -o labeled.csv
+
+   # a pipe: JSONL in on stdin, JSONL out on stdout
+   cat data.jsonl | bulkgen run -i - --format jsonl --prompt 'Summarize: {{text}}' -o - --output-format jsonl
+
+   # see the first requests without sending anything
+   bulkgen run -i reviews.csv -j samples/sentiment.yaml -o x.csv --dry-run
+
+   # the whole thing offline against the built-in simulator
+   bulkgen run -i samples/reviews.csv -j samples/sentiment.yaml -o out/reviews.csv --sim
+
+The API key is read from DASHSCOPE_API_KEY (OPENAI_API_KEY when --base-url is not a
+DashScope host), or from the variable named by --api-key-env. It is never printed.`,
+		Flags: runFlags(),
+		Action: func(c *cli.Context) error {
+			return runAction(c, stdin, stdout, stderr)
+		},
+	}
+}
+
+func runFlags() []cli.Flag {
+	return []cli.Flag{
+		// Input
+		&cli.StringFlag{Name: "input", Aliases: []string{"i"}, Category: catInput, Required: true,
+			Usage: "input file: .csv, .tsv, .jsonl or .xlsx; `-` reads stdin (then give --format)"},
+		&cli.StringFlag{Name: "format", Category: catInput,
+			Usage: "input format `csv|tsv|jsonl|xlsx` (default: from the file extension)"},
+		&cli.StringFlag{Name: "delimiter", Category: catInput,
+			Usage: "CSV field `separator`, e.g. ';' or '\\t' (default: sniffed from the first lines)"},
+		&cli.StringFlag{Name: "encoding", Category: catInput,
+			Usage: "CSV text encoding `utf-8|gb18030|gbk` (default: detected; Chinese Excel saves GB18030/GBK)"},
+		&cli.StringFlag{Name: "sheet", Category: catInput,
+			Usage: "XLSX sheet `name or number` (1 = first; default: the first sheet)"},
+		&cli.BoolFlag{Name: "allow-ragged", Category: catInput,
+			Usage: "pad CSV rows that have fewer fields than the header instead of failing them"},
+
+		// Prompt
+		&cli.StringFlag{Name: "job", Aliases: []string{"j"}, Category: catPrompt,
+			Usage: "job `file` (YAML): model, system, prompt, output_column, temperature, ...; flags override it"},
+		&cli.StringFlag{Name: "prompt", Aliases: []string{"p"}, Category: catPrompt,
+			Usage: "user prompt `template`, e.g. 'Translate to English: {{商品名称}}'"},
+		&cli.StringFlag{Name: "system", Category: catPrompt,
+			Usage: "system prompt (default \"You are a helpful assistant.\"; \"\" sends none)"},
+		&cli.StringFlag{Name: "model", Aliases: []string{"m"}, Category: catPrompt, EnvVars: []string{"BULKGEN_MODEL"},
+			Usage: "model `name` (default qwen-plus)"},
+		&cli.StringFlag{Name: "output-column", Category: catPrompt,
+			Usage: "`name` of the added result column (default \"output\")"},
+		&cli.Float64Flag{Name: "temperature", Category: catPrompt, Usage: "sampling temperature, [0, 2)"},
+		&cli.Float64Flag{Name: "top-p", Category: catPrompt, Usage: "nucleus sampling, (0, 1]"},
+		&cli.Int64Flag{Name: "max-tokens", Category: catPrompt, Usage: "cap on answer tokens per row"},
+		&cli.Int64Flag{Name: "seed", Category: catPrompt, Usage: "sampling seed, 0..2147483647 (best effort)"},
+		&cli.StringSliceFlag{Name: "stop", Category: catPrompt, Usage: "stop `string` (repeat for several)"},
+		&cli.BoolFlag{Name: "enable-thinking", Category: catPrompt,
+			Usage: "let hybrid Qwen3 models think first (adds a reasoning_tokens column); --enable-thinking=false turns it off"},
+		&cli.StringFlag{Name: "response-format", Category: catPrompt,
+			Usage: "`text|json_object` (json_object needs the word \"json\" in the prompt)"},
+
+		// Output
+		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Category: catOutput, Required: true,
+			Usage: "output file: .csv, .tsv, .jsonl or .xlsx (written to a temporary file, renamed at the end); `-` is stdout"},
+		&cli.StringFlag{Name: "output-format", Category: catOutput,
+			Usage: "output format `csv|tsv|jsonl|xlsx` (default: from the extension; required with -o -)"},
+		&cli.BoolFlag{Name: "bom", Category: catOutput,
+			Usage: "start CSV output with a UTF-8 BOM so Excel shows Chinese text correctly"},
+
+		// Service
+		&cli.StringFlag{Name: "api", Category: catSvc, Value: "openai", EnvVars: []string{"BULKGEN_API"},
+			Usage: "wire protocol: `openai` (OpenAI-compatible chat/completions) or dashscope (native text-generation)"},
+		&cli.StringFlag{Name: "base-url", Category: catSvc, EnvVars: []string{"BULKGEN_BASE_URL"},
+			Usage: "service `URL` (default: DashScope for --region; e.g. http://localhost:8000/v1 for vLLM)"},
+		&cli.StringFlag{Name: "region", Category: catSvc, Value: "cn", EnvVars: []string{"DASHSCOPE_REGION"},
+			Usage: "DashScope region `cn|intl|us|hk` (Beijing, Singapore, Virginia, Hong Kong); keys are per region"},
+		&cli.StringFlag{Name: "api-key-env", Category: catSvc,
+			Usage: "environment `variable` holding the API key (default DASHSCOPE_API_KEY, or OPENAI_API_KEY for non-DashScope URLs)"},
+		&cli.DurationFlag{Name: "timeout", Category: catSvc, Value: 5 * time.Minute,
+			Usage: "time limit for one request (then it is retried)"},
+		&cli.BoolFlag{Name: "stream", Category: catSvc,
+			Usage: "always use streaming responses (thinking requests always stream)"},
+
+		// Limits
+		&cli.IntFlag{Name: "concurrency", Aliases: []string{"c"}, Category: catLimits, Value: pipeline.DefaultConcurrency,
+			EnvVars: []string{"BULKGEN_CONCURRENCY"}, Usage: "requests in flight at most"},
+		&cli.Float64Flag{Name: "rpm", Category: catLimits, EnvVars: []string{"BULKGEN_RPM"},
+			Usage: "requests started per minute at most, paced evenly (0 = no cap); match your model's quota"},
+		&cli.IntFlag{Name: "retries", Category: catLimits, Value: pipeline.DefaultRetries,
+			Usage: "retries of a throttled or failed request (exponential backoff with jitter)"},
+		&cli.DurationFlag{Name: "retry-base", Category: catLimits, Value: pipeline.DefaultRetryBase,
+			Usage: "first backoff `wait`; it doubles per retry"},
+		&cli.DurationFlag{Name: "retry-max", Category: catLimits, Value: pipeline.DefaultRetryMax,
+			Usage: "longest backoff `wait`"},
+		&cli.DurationFlag{Name: "grace", Category: catLimits, Value: pipeline.DefaultGrace,
+			Usage: "on Ctrl-C or a fatal error, how long requests in flight may finish"},
+
+		// Run
+		&cli.IntFlag{Name: "limit", Category: catRun, Usage: "process only the first `N` rows"},
+		&cli.BoolFlag{Name: "dry-run", Category: catRun,
+			Usage: "check columns, print the first requests (3, or --limit) and send nothing"},
+		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Category: catRun,
+			Usage: "no progress bar (the final summary is still printed)"},
+
+		// Simulator
+		&cli.BoolFlag{Name: "sim", Category: catSim,
+			Usage: "answer from the built-in simulator on loopback instead of the service: no key, no network, no cost; replies are fake"},
+		&cli.DurationFlag{Name: "sim-latency", Category: catSim, Usage: "simulated latency per request"},
+		&cli.Float64Flag{Name: "sim-fault-rate", Category: catSim,
+			Usage: "fraction of simulated requests that fail with a retryable error (429, 500, 503, reset)"},
+		&cli.IntFlag{Name: "sim-rpm", Category: catSim, Usage: "simulated requests-per-minute quota (429 above it)"},
+	}
+}
+
+// runAction maps flags to pipeline.Options and runs.
+func runAction(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer) error {
+	if c.NArg() > 0 {
+		return &codeError{exitUsage, fmt.Errorf("unexpected argument %q: give the input with -i (see bulkgen run --help)", c.Args().First())}
+	}
+	job, err := jobFromFlags(c)
+	if err != nil {
+		return &codeError{exitUsage, err}
+	}
+	ropts, err := readerOptions(c)
+	if err != nil {
+		return &codeError{exitUsage, err}
+	}
+	wopts := writers.Options{Format: c.String("output-format"), BOM: c.Bool("bom")}
+	if c.String("output") == "-" && wopts.Format == "" {
+		return &codeError{exitUsage, errors.New("writing to stdout (-o -) needs --output-format csv|tsv|jsonl|xlsx")}
+	}
+	if c.String("output") != "-" && wopts.Format == "" {
+		if _, err := writers.FormatFromPath(c.String("output")); err != nil {
+			return &codeError{exitUsage, err}
+		}
+	}
+	engine := pipeline.Config{
+		Concurrency: c.Int("concurrency"),
+		RPM:         c.Float64("rpm"),
+		Retries:     c.Int("retries"),
+		RetryBase:   c.Duration("retry-base"),
+		RetryMax:    c.Duration("retry-max"),
+		Grace:       c.Duration("grace"),
+		Limit:       c.Int("limit"),
+	}
+	if engine.Concurrency < 1 {
+		return &codeError{exitUsage, fmt.Errorf("-c %d: concurrency must be at least 1", engine.Concurrency)}
+	}
+	if engine.RPM < 0 || engine.Limit < 0 || engine.Retries < 0 {
+		return &codeError{exitUsage, errors.New("--rpm, --limit and --retries cannot be negative")}
+	}
+	opts := pipeline.Options{
+		Input: c.String("input"), ReaderOptions: ropts,
+		Output: c.String("output"), WriterOptions: wopts,
+		Job: job, Engine: engine,
+		DryRun: c.Bool("dry-run"), DryRunRows: c.Int("limit"),
+		Stdin: stdin, Stdout: stdout, Stderr: stderr,
+		Progress:  !c.Bool("quiet") && isTerminal(stderr),
+		Simulated: c.Bool("sim"),
+	}
+	if !opts.DryRun {
+		client, closeSim, err := newClient(c, stderr)
+		if err != nil {
+			return &codeError{exitUsage, err}
+		}
+		defer closeSim()
+		opts.Client = client
+	}
+	rep, err := pipeline.Execute(c.Context, opts)
+	if opts.DryRun {
+		if err != nil {
+			return &codeError{exitError, err}
+		}
+		return nil
+	}
+	return report(rep, err, opts, stderr)
+}
+
+// report prints the summary and picks the exit code.
+func report(rep pipeline.Report, err error, opts pipeline.Options, stderr io.Writer) error {
+	sim := ""
+	if opts.Simulated {
+		sim = " [SIMULATED replies from the built-in simulator, not a real model]"
+	}
+	if rep.Stats.Written > 0 || err == nil {
+		fmt.Fprintf(stderr, "bulkgen: %s%s\n", pipeline.Summary(rep.Stats), sim)
+	}
+	for _, w := range rep.Warnings {
+		fmt.Fprintln(stderr, "bulkgen: warning: "+w)
+	}
+	if rep.Output != "" && rep.Output != "-" {
+		fmt.Fprintf(stderr, "bulkgen: wrote %s\n", rep.Output)
+	}
+	var fatal *pipeline.FatalError
+	switch {
+	case errors.As(err, &fatal):
+		return &codeError{exitFatal, fmt.Errorf("%w\nthe service refused the run; nothing more was sent. Fix the cause and run the same command again", err)}
+	case errors.Is(err, pipeline.ErrInterrupted):
+		return &codeError{exitInterrupted, fmt.Errorf("interrupted: %d finished rows were written; %d rows were not processed", rep.Stats.Written, rep.Stats.Unfinished)}
+	case err != nil:
+		return &codeError{exitError, err}
+	case rep.Stats.Failed > 0:
+		return &codeError{exitRowsFailed, fmt.Errorf("%d row(s) failed; their error is in the error column (first: %s)", rep.Stats.Failed, rep.Stats.FirstError)}
+	}
+	return nil
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// jobFromFlags layers: job file, then flags, then defaults.
+func jobFromFlags(c *cli.Context) (prompts.Job, error) {
+	var job prompts.Job
+	if p := c.String("job"); p != "" {
+		j, err := prompts.LoadJob(p)
+		if err != nil {
+			return job, err
+		}
+		job = j
+	}
+	if c.IsSet("prompt") {
+		job.Prompt = c.String("prompt")
+	}
+	if c.IsSet("system") {
+		job.SetSystem(c.String("system"))
+	}
+	if c.IsSet("model") {
+		job.Model = c.String("model")
+	}
+	if c.IsSet("output-column") {
+		job.OutputColumn = c.String("output-column")
+	}
+	if c.IsSet("temperature") {
+		v := c.Float64("temperature")
+		job.Temperature = &v
+	}
+	if c.IsSet("top-p") {
+		v := c.Float64("top-p")
+		job.TopP = &v
+	}
+	if c.IsSet("max-tokens") {
+		v := c.Int64("max-tokens")
+		job.MaxTokens = &v
+	}
+	if c.IsSet("seed") {
+		v := c.Int64("seed")
+		job.Seed = &v
+	}
+	if c.IsSet("stop") {
+		job.Stop = c.StringSlice("stop")
+	}
+	if c.IsSet("enable-thinking") {
+		v := c.Bool("enable-thinking")
+		job.EnableThinking = &v
+	}
+	if c.IsSet("response-format") {
+		job.ResponseFormat = c.String("response-format")
+	}
+	if job.Prompt == "" {
+		return job, errors.New("no prompt: give a job file with -j (see samples/*.yaml) or --prompt 'template with {{column}}'")
+	}
+	job = job.WithDefaults()
+	return job, job.Validate()
+}
+
+func readerOptions(c *cli.Context) (readers.Options, error) {
+	o := readers.Options{
+		Format:      strings.ToLower(c.String("format")),
+		Encoding:    strings.ToLower(c.String("encoding")),
+		Sheet:       c.String("sheet"),
+		AllowRagged: c.Bool("allow-ragged"),
+	}
+	if d := c.String("delimiter"); d != "" {
+		switch d {
+		case `\t`, "tab", "\t":
+			o.Delimiter = '\t'
+		default:
+			r := []rune(d)
+			if len(r) != 1 {
+				return o, fmt.Errorf("--delimiter %q: give one character, e.g. ';' or '\\t'", d)
+			}
+			o.Delimiter = r[0]
+		}
+	}
+	if c.String("input") == "-" && o.Format == "" {
+		return o, errors.New("reading stdin (-i -) needs --format csv|tsv|jsonl|xlsx")
+	}
+	return o, nil
+}
+
+// newClient builds the model client from --api, --base-url, --region and the
+// key's environment variable, or starts the simulator for --sim.
+func newClient(c *cli.Context, stderr io.Writer) (model.Client, func(), error) {
+	noop := func() {}
+	api := strings.ToLower(c.String("api"))
+	if api != "openai" && api != "dashscope" {
+		return nil, noop, fmt.Errorf("--api %q: use openai or dashscope", api)
+	}
+	cfg := model.Config{API: api, Timeout: c.Duration("timeout"), Stream: c.Bool("stream")}
+	if c.Bool("sim") {
+		sim, err := modeltest.Listen("", modeltest.Options{
+			Latency:   c.Duration("sim-latency"),
+			FaultRate: c.Float64("sim-fault-rate"),
+			RPM:       c.Int("sim-rpm"),
+			Seed:      1,
+		})
+		if err != nil {
+			return nil, noop, fmt.Errorf("--sim: start the simulator: %w", err)
+		}
+		cfg.BaseURL = sim.CompatibleBaseURL()
+		if api == "dashscope" {
+			cfg.BaseURL = sim.NativeBaseURL()
+		}
+		cfg.APIKey = "sim-key"
+		fmt.Fprintf(stderr, "bulkgen: --sim: replies come from the built-in simulator at %s (simulated, not a real model; no key, no cost)\n", sim.URL())
+		client, err := model.New(cfg)
+		return client, sim.Close, err
+	}
+	cfg.BaseURL = c.String("base-url")
+	if cfg.BaseURL == "" {
+		u, err := model.DefaultBaseURL(api, strings.ToLower(c.String("region")))
+		if err != nil {
+			return nil, noop, err
+		}
+		cfg.BaseURL = u
+	}
+	keyEnv := c.String("api-key-env")
+	if keyEnv == "" {
+		keyEnv = "DASHSCOPE_API_KEY"
+		if !model.IsDashScopeURL(cfg.BaseURL) {
+			keyEnv = "OPENAI_API_KEY"
+		}
+	}
+	cfg.APIKey = os.Getenv(keyEnv)
+	if cfg.APIKey == "" {
+		if keyEnv == "DASHSCOPE_API_KEY" {
+			return nil, noop, errors.New("no API key: set DASHSCOPE_API_KEY (Model Studio console → API keys; keys are per region), or try --sim to run offline")
+		}
+		return nil, noop, fmt.Errorf("no API key: set %s (or name another variable with --api-key-env; local servers such as vLLM accept any non-empty key)", keyEnv)
+	}
+	client, err := model.New(cfg)
+	return client, noop, err
+}

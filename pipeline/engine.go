@@ -1,0 +1,408 @@
+// Package pipeline runs a bulk job: read → render → call → write.
+//
+// Each stage is a goroutine (the call stage is Concurrency goroutines) in one
+// errgroup, joined by small bounded channels. Output rows come out in input
+// order through a bounded reorder window: the reader may run at most Window
+// rows ahead of the writer, so memory stays flat however large the input is
+// and however slow one row is.
+//
+// Stopping has two steps. When the caller's context is cancelled (Ctrl-C) or
+// the service answers with a run-level fatal error, no new request is sent
+// and no new row is read. Requests already in flight get Grace to finish;
+// then they are aborted. Every row that finished is still written.
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"sort"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+	"golang.org/x/time/rate"
+
+	"bulkgen/model"
+	"bulkgen/readers"
+)
+
+// Defaults for Config's zero values.
+const (
+	DefaultConcurrency = 8
+	DefaultRetries     = 5
+	DefaultRetryBase   = time.Second
+	DefaultRetryMax    = 60 * time.Second
+	DefaultGrace       = 10 * time.Second
+	minWindow          = 1024
+)
+
+// Config tunes the engine. The zero value is usable.
+type Config struct {
+	// Concurrency is the number of requests in flight at most (-c).
+	Concurrency int
+	// RPM caps requests started per minute (--rpm); 0 means no cap. The
+	// service enforces RPM/60 per second too, so requests are paced evenly
+	// rather than sent in bursts.
+	RPM float64
+	// Retries is how many times a retryable failure is tried again
+	// (--retries); negative means 0.
+	Retries int
+	// RetryBase and RetryMax bound the exponential backoff between tries.
+	RetryBase, RetryMax time.Duration
+	// Window is how many rows the reader may run ahead of the writer.
+	Window int
+	// Grace is how long in-flight requests may finish after a stop.
+	Grace time.Duration
+	// Limit processes only the first Limit rows; 0 means all.
+	Limit int
+}
+
+func (c Config) withDefaults() Config {
+	if c.Concurrency <= 0 {
+		c.Concurrency = DefaultConcurrency
+	}
+	if c.Retries < 0 {
+		c.Retries = 0
+	}
+	if c.RetryBase <= 0 {
+		c.RetryBase = DefaultRetryBase
+	}
+	if c.RetryMax <= 0 {
+		c.RetryMax = DefaultRetryMax
+	}
+	if c.RetryMax < c.RetryBase {
+		c.RetryMax = c.RetryBase
+	}
+	if c.Window <= 0 {
+		c.Window = max(minWindow, 8*c.Concurrency)
+	}
+	if c.Grace <= 0 {
+		c.Grace = DefaultGrace
+	}
+	return c
+}
+
+// RenderFunc builds the request for one row's values. skip means there is
+// nothing to send for this row (the row is written without a request).
+type RenderFunc func(values []string) (req model.Request, skip bool)
+
+// Result is the outcome of one row, handed to the Sink in input order.
+type Result struct {
+	Row      readers.Row
+	Response model.Response
+	// Err is the row's final error (a bad input row, a row-level service
+	// error, or retries given up); nil on success.
+	Err error
+	// Attempts is the number of requests sent for this row.
+	Attempts int
+	// Skipped is true when the row was not sent because it had nothing
+	// to ask (see RenderFunc).
+	Skipped bool
+
+	seq        int  // reading order; the reorder key
+	unfinished bool // never finished: the run stopped first
+}
+
+// Sink receives finished rows in input order, from one goroutine.
+type Sink func(Result) error
+
+// FatalError is a run-level error from the service: the run stopped
+// sending because every further request would fail the same way.
+type FatalError struct{ Err error }
+
+func (e *FatalError) Error() string { return "run stopped: " + e.Err.Error() }
+func (e *FatalError) Unwrap() error { return e.Err }
+
+// ErrInterrupted is returned when the caller's context was cancelled.
+var ErrInterrupted = errors.New("interrupted")
+
+// Run reads every row of src (up to cfg.Limit), sends one request per row
+// through client, and hands results to sink in input order. stats, if not
+// nil, is updated as the run goes (for progress displays).
+//
+// It returns nil when every row was processed (some rows may still carry
+// errors: see Stats), *FatalError when the service stopped the run,
+// ErrInterrupted when ctx was cancelled, or the first reader or sink error.
+// In every case the rows that finished have been given to sink.
+func Run(ctx context.Context, cfg Config, src readers.Reader, render RenderFunc, client model.Client, sink Sink, stats *Stats) error {
+	cfg = cfg.withDefaults()
+	if stats == nil {
+		stats = &Stats{}
+	}
+	stats.start()
+
+	// gctx ends only when a stage fails (reader or sink error); the
+	// caller's ctx is deliberately not its parent, so that a Ctrl-C stops
+	// sending without killing the writer.
+	g, gctx := errgroup.WithContext(context.WithoutCancel(ctx))
+	// callCtx is what in-flight requests run under: aborted a grace period
+	// after sending stops, or at once if a stage fails.
+	callCtx, abortCalls := context.WithCancel(gctx)
+	defer abortCalls()
+	// sendCtx gates starting anything new: reading, sending, retrying.
+	sendCtx, stopSending := context.WithCancelCause(callCtx)
+	defer stopSending(nil)
+	stopOnCancel := context.AfterFunc(ctx, func() { stopSending(ErrInterrupted) })
+	defer stopOnCancel()
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		select {
+		case <-sendCtx.Done():
+		case <-done:
+			return
+		}
+		t := time.NewTimer(cfg.Grace)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			abortCalls()
+		case <-done:
+		}
+	}()
+
+	var limiter *rate.Limiter
+	if cfg.RPM > 0 {
+		limiter = rate.NewLimiter(rate.Limit(cfg.RPM/60), 1)
+	}
+
+	window := make(chan struct{}, cfg.Window)
+	tasks := make(chan task, cfg.Concurrency)
+	requests := make(chan task, cfg.Concurrency)
+	results := make(chan Result, cfg.Concurrency)
+
+	// read
+	g.Go(func() error {
+		defer close(tasks)
+		for seq := 0; cfg.Limit <= 0 || seq < cfg.Limit; seq++ {
+			select {
+			case window <- struct{}{}:
+			case <-sendCtx.Done():
+				return nil
+			}
+			row, err := src.Read(sendCtx)
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			t := task{seq: seq, row: row}
+			var rowErr *readers.RowError
+			switch {
+			case errors.As(err, &rowErr):
+				t.row, t.err = rowErr.Row, rowErr
+			case err != nil:
+				if sendCtx.Err() != nil {
+					return nil // stopping; the read was cut short
+				}
+				return err
+			}
+			stats.rowRead()
+			select {
+			case tasks <- t:
+			case <-gctx.Done():
+				return nil
+			}
+		}
+		return nil
+	})
+
+	// render
+	g.Go(func() error {
+		defer close(requests)
+		for t := range tasks {
+			if t.err == nil {
+				t.req, t.skip = render(t.row.Values)
+			}
+			select {
+			case requests <- t:
+			case <-gctx.Done():
+				return nil
+			}
+		}
+		return nil
+	})
+
+	// call
+	c := &caller{cfg: cfg, client: client, limiter: limiter, stats: stats,
+		sendCtx: sendCtx, callCtx: callCtx, stopSending: stopSending}
+	var workers sync.WaitGroup
+	for range cfg.Concurrency {
+		workers.Add(1)
+		g.Go(func() error {
+			defer workers.Done()
+			for t := range requests {
+				r := c.do(t)
+				select {
+				case results <- r:
+				case <-gctx.Done():
+					return nil
+				}
+			}
+			return nil
+		})
+	}
+	go func() { workers.Wait(); close(results) }()
+
+	// write, in input order
+	g.Go(func() error {
+		pending := map[int]Result{}
+		next := 0
+		emit := func(r Result) error {
+			<-window
+			if r.unfinished {
+				stats.rowUnfinished()
+				return nil
+			}
+			if err := sink(r); err != nil {
+				return err
+			}
+			stats.rowWritten(r)
+			return nil
+		}
+		for r := range results {
+			pending[r.seq] = r
+			for {
+				r, ok := pending[next]
+				if !ok {
+					break
+				}
+				delete(pending, next)
+				next++
+				if err := emit(r); err != nil {
+					return err
+				}
+			}
+		}
+		// Only after a stop can rows be missing from the sequence (a
+		// row read but never handed on); write what is left in order.
+		rest := make([]int, 0, len(pending))
+		for seq := range pending {
+			rest = append(rest, seq)
+		}
+		sort.Ints(rest)
+		for _, seq := range rest {
+			if err := emit(pending[seq]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+
+	err := g.Wait()
+	stats.finish()
+	if err != nil {
+		return err
+	}
+	cause := context.Cause(sendCtx)
+	var fatal *FatalError
+	switch {
+	case errors.As(cause, &fatal):
+		return fatal
+	case errors.Is(cause, ErrInterrupted):
+		return ErrInterrupted
+	}
+	return nil
+}
+
+type task struct {
+	seq  int
+	row  readers.Row
+	req  model.Request
+	skip bool
+	err  error
+}
+
+type caller struct {
+	cfg         Config
+	client      model.Client
+	limiter     *rate.Limiter
+	stats       *Stats
+	sendCtx     context.Context
+	callCtx     context.Context
+	stopSending context.CancelCauseFunc
+}
+
+// do sends one row's request, retrying what is retryable.
+func (c *caller) do(t task) Result {
+	r := Result{Row: t.row, seq: t.seq}
+	switch {
+	case t.err != nil:
+		r.Err = t.err
+		return r
+	case t.skip:
+		r.Skipped = true
+		return r
+	}
+	for {
+		if c.sendCtx.Err() != nil {
+			r.unfinished = true
+			return r
+		}
+		if c.limiter != nil {
+			if err := c.limiter.Wait(c.sendCtx); err != nil {
+				r.unfinished = true
+				return r
+			}
+		}
+		r.Attempts++
+		c.stats.sent()
+		resp, err := c.client.Complete(c.callCtx, t.req)
+		c.stats.returned()
+		if err == nil {
+			r.Response = resp
+			return r
+		}
+		if c.callCtx.Err() != nil {
+			// Aborted after the grace period, or a stage failed: the
+			// request's outcome is unknown, so the row is not finished.
+			r.unfinished = true
+			return r
+		}
+		c.stats.failedAttempt(err)
+		switch model.ClassOf(err) {
+		case model.Fatal:
+			c.stopSending(&FatalError{Err: err})
+			r.unfinished = true
+			return r
+		case model.RowFinal:
+			r.Err = err
+			return r
+		}
+		if r.Attempts > c.cfg.Retries {
+			if r.Attempts > 1 {
+				r.Err = fmt.Errorf("gave up after %d attempts: %w", r.Attempts, err)
+			} else {
+				r.Err = err
+			}
+			return r
+		}
+		c.stats.retry()
+		wait := backoff(c.cfg.RetryBase, c.cfg.RetryMax, r.Attempts)
+		if ra := model.RetryAfterOf(err); ra > wait {
+			wait = ra
+		}
+		timer := time.NewTimer(wait)
+		select {
+		case <-timer.C:
+		case <-c.sendCtx.Done():
+			timer.Stop()
+			r.unfinished = true
+			return r
+		}
+	}
+}
+
+// backoff returns the wait before try attempt+1: exponential from base,
+// capped at max, with "equal jitter" (half fixed, half random) so that many
+// workers throttled at once do not come back in lockstep.
+func backoff(base, maxWait time.Duration, attempt int) time.Duration {
+	d := base
+	for i := 1; i < attempt && d < maxWait; i++ {
+		d *= 2
+	}
+	d = min(d, maxWait)
+	half := d / 2
+	return half + rand.N(half+1)
+}

@@ -1,0 +1,212 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"bulkgen/model"
+	"bulkgen/prompts"
+	"bulkgen/readers"
+	"bulkgen/writers"
+)
+
+// Options is everything one `bulkgen run` needs, already resolved from
+// flags, job file and environment.
+type Options struct {
+	Input         string // path or "-"
+	ReaderOptions readers.Options
+	Output        string // path or "-"
+	WriterOptions writers.Options
+	Job           prompts.Job // with defaults applied
+	Engine        Config
+	Client        model.Client
+
+	// DryRun renders and prints the first DryRunRows requests and sends
+	// nothing.
+	DryRun     bool
+	DryRunRows int
+
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	// Progress shows a live progress bar on Stderr (a terminal).
+	Progress bool
+	// Simulated marks the run as answered by the built-in simulator, so
+	// the summary says plainly that the replies are not real.
+	Simulated bool
+}
+
+// Report is what a finished (or stopped) run tells the caller.
+type Report struct {
+	Stats    Snapshot
+	Output   string   // where the output went ("" when nothing was written)
+	Warnings []string // from the writer, e.g. truncated Excel cells
+}
+
+// Execute runs one job from input file to output file. Everything that can
+// be checked before the first request is checked first: the input opens,
+// every column the prompt uses exists, the output is not the input.
+//
+// The output is committed whenever at least one row finished, also when
+// the run was interrupted or stopped by a fatal error, so that nothing paid
+// for is lost; when no row finished, an existing output file is left as it
+// was.
+func Execute(ctx context.Context, opts Options) (Report, error) {
+	src, err := readers.Open(opts.Input, opts.ReaderOptions, opts.Stdin)
+	if err != nil {
+		return Report{}, err
+	}
+	defer src.Close()
+	inputName := displayName(opts.Input)
+	render, err := prompts.NewRenderer(opts.Job, src.Columns(), inputName)
+	if err != nil {
+		return Report{}, err
+	}
+	if opts.DryRun {
+		return Report{}, dryRun(ctx, opts, src, render)
+	}
+	if err := checkOutput(opts.Input, opts.Output); err != nil {
+		return Report{}, err
+	}
+	schema, err := NewSchema(src.Columns(), opts.Job.OutputColumn, Thinks(opts.Job))
+	if err != nil {
+		return Report{}, err
+	}
+	out, err := writers.Create(opts.Output, schema.Header, opts.WriterOptions, opts.Stdout)
+	if err != nil {
+		return Report{}, err
+	}
+	stats := &Stats{}
+	var prog *progress
+	if opts.Progress {
+		total, ok := src.Total()
+		if !ok {
+			total = -1
+		}
+		if opts.Engine.Limit > 0 && (total < 0 || opts.Engine.Limit < total) {
+			total = opts.Engine.Limit
+		}
+		prog = startProgress(opts.Stderr, stats, total)
+		if !ok && opts.Input != "-" && opts.Engine.Limit <= 0 {
+			// CSV has no cheap row count; count in the background so the
+			// bar gets a total and an ETA a moment later.
+			countCtx, cancelCount := context.WithCancel(ctx)
+			defer cancelCount()
+			go func() {
+				if n, err := readers.CountRows(countCtx, opts.Input, opts.ReaderOptions); err == nil {
+					prog.setTotal(n)
+				}
+			}()
+		}
+	}
+	sink := func(r Result) error {
+		if err := out.Write(schema.Values(r)); err != nil {
+			return fmt.Errorf("input row %s: %w", r.Row.Key, err) // err names the output file and row
+		}
+		return nil
+	}
+	runErr := Run(ctx, opts.Engine, src, render.Render, opts.Client, sink, stats)
+	if prog != nil {
+		prog.stop()
+	}
+	rep := Report{Stats: stats.Snapshot()}
+	if w, ok := out.(interface{ Warnings() []string }); ok {
+		rep.Warnings = w.Warnings()
+	}
+	if rep.Stats.Written == 0 && runErr != nil {
+		if aerr := out.Abort(); aerr != nil {
+			runErr = errors.Join(runErr, aerr)
+		}
+		return rep, runErr
+	}
+	if cerr := out.Close(); cerr != nil {
+		return rep, errors.Join(runErr, fmt.Errorf("finish %s: %w", displayName(opts.Output), cerr))
+	}
+	rep.Output = opts.Output
+	return rep, runErr
+}
+
+// Thinks reports whether the job's model will produce reasoning tokens, so
+// that the reasoning_tokens column is in the output.
+func Thinks(job prompts.Job) bool {
+	if job.EnableThinking != nil {
+		return *job.EnableThinking
+	}
+	m := strings.ToLower(job.Model)
+	return strings.HasPrefix(m, "qwq") || strings.Contains(m, "thinking") ||
+		strings.Contains(m, "deepseek-r1") || strings.Contains(m, "reasoner")
+}
+
+func displayName(p string) string {
+	if p == "-" {
+		return "stdin/stdout"
+	}
+	return p
+}
+
+// checkOutput refuses to write over the input: the output is written to a
+// temporary file and renamed, which would replace the input with results.
+func checkOutput(input, output string) error {
+	if input == "-" || output == "-" {
+		return nil
+	}
+	ai, err1 := filepath.Abs(input)
+	ao, err2 := filepath.Abs(output)
+	if err1 == nil && err2 == nil && ai == ao {
+		return fmt.Errorf("the output %s is the input file: bulkgen never overwrites its input; choose another -o", output)
+	}
+	si, err := os.Stat(input)
+	if err != nil {
+		return nil
+	}
+	if so, err := os.Stat(output); err == nil && os.SameFile(si, so) {
+		return fmt.Errorf("the output %s is the input file %s (same file): bulkgen never overwrites its input; choose another -o", output, input)
+	}
+	return nil
+}
+
+// dryRun prints the first requests as the JSON they describe, without
+// sending anything.
+func dryRun(ctx context.Context, opts Options, src readers.Reader, render *prompts.Renderer) error {
+	n := opts.DryRunRows
+	if n <= 0 {
+		n = 3
+	}
+	w := opts.Stdout
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	shown := 0
+	for shown < n {
+		row, err := src.Read(ctx)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		var rowErr *readers.RowError
+		if errors.As(err, &rowErr) {
+			fmt.Fprintf(w, "# %s: %v\n", rowErr.Row.Key, rowErr.Err)
+			shown++
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		req, skip := render.Render(row.Values)
+		if skip {
+			fmt.Fprintf(w, "# %s: skipped (every column the prompt uses is empty)\n", row.Key)
+		} else {
+			fmt.Fprintf(w, "# %s\n", row.Key)
+			if err := enc.Encode(req); err != nil {
+				return err
+			}
+		}
+		shown++
+	}
+	fmt.Fprintf(opts.Stderr, "bulkgen: dry run: showed %d request(s); nothing was sent\n", shown)
+	return nil
+}

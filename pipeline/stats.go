@@ -1,0 +1,106 @@
+package pipeline
+
+import (
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"bulkgen/model"
+)
+
+// Stats counts what a run did. It is safe for concurrent use; readers take
+// a consistent-enough Snapshot for progress displays and the summary.
+type Stats struct {
+	read, written, ok, failed, skipped, unfinished atomic.Int64
+	requests, inFlight, retries, throttled         atomic.Int64
+	promptTokens, completionTokens                 atomic.Int64
+	reasoningTokens, cachedTokens                  atomic.Int64
+
+	mu       sync.Mutex
+	began    time.Time
+	ended    time.Time
+	firstErr string // first row error, to show in the summary
+}
+
+// Snapshot is a copy of the counters at one moment.
+type Snapshot struct {
+	Read, Written, OK, Failed, Skipped, Unfinished int64
+	Requests, InFlight, Retries, Throttled         int64
+	PromptTokens, CompletionTokens                 int64
+	ReasoningTokens, CachedTokens                  int64
+	Elapsed                                        time.Duration
+	FirstError                                     string
+}
+
+func (s *Stats) start() {
+	s.mu.Lock()
+	if s.began.IsZero() {
+		s.began = time.Now()
+	}
+	s.mu.Unlock()
+}
+
+func (s *Stats) finish() {
+	s.mu.Lock()
+	s.ended = time.Now()
+	s.mu.Unlock()
+}
+
+func (s *Stats) rowRead()       { s.read.Add(1) }
+func (s *Stats) rowUnfinished() { s.unfinished.Add(1) }
+func (s *Stats) sent()          { s.requests.Add(1); s.inFlight.Add(1) }
+func (s *Stats) returned()      { s.inFlight.Add(-1) }
+func (s *Stats) retry()         { s.retries.Add(1) }
+func (s *Stats) failedAttempt(err error) {
+	var ae *model.APIError
+	if errors.As(err, &ae) && ae.Status == 429 {
+		s.throttled.Add(1)
+	}
+}
+
+func (s *Stats) rowWritten(r Result) {
+	s.written.Add(1)
+	switch {
+	case r.Err != nil:
+		s.failed.Add(1)
+		s.mu.Lock()
+		if s.firstErr == "" {
+			s.firstErr = r.Row.Key + ": " + r.Err.Error()
+		}
+		s.mu.Unlock()
+	case r.Skipped:
+		s.skipped.Add(1)
+	default:
+		s.ok.Add(1)
+	}
+	u := r.Response.Usage
+	s.promptTokens.Add(u.PromptTokens)
+	s.completionTokens.Add(u.CompletionTokens)
+	s.reasoningTokens.Add(u.ReasoningTokens)
+	s.cachedTokens.Add(u.CachedTokens)
+}
+
+// Snapshot returns the current counters.
+func (s *Stats) Snapshot() Snapshot {
+	s.mu.Lock()
+	began, ended, firstErr := s.began, s.ended, s.firstErr
+	s.mu.Unlock()
+	var elapsed time.Duration
+	switch {
+	case began.IsZero():
+	case ended.IsZero():
+		elapsed = time.Since(began)
+	default:
+		elapsed = ended.Sub(began)
+	}
+	return Snapshot{
+		Read: s.read.Load(), Written: s.written.Load(), OK: s.ok.Load(), Failed: s.failed.Load(),
+		Skipped: s.skipped.Load(), Unfinished: s.unfinished.Load(),
+		Requests: s.requests.Load(), InFlight: s.inFlight.Load(), Retries: s.retries.Load(),
+		Throttled:    s.throttled.Load(),
+		PromptTokens: s.promptTokens.Load(), CompletionTokens: s.completionTokens.Load(),
+		ReasoningTokens: s.reasoningTokens.Load(), CachedTokens: s.cachedTokens.Load(),
+		Elapsed: elapsed, FirstError: firstErr,
+	}
+}

@@ -1,0 +1,70 @@
+package prompts
+
+import (
+	"fmt"
+
+	"bulkgen/model"
+)
+
+// Renderer turns rows into requests for one job and one input header.
+// It is immutable after NewRenderer and safe for concurrent use.
+type Renderer struct {
+	job    Job
+	user   *Bound
+	system *Bound // nil when the system prompt has no placeholders
+	base   model.Request
+}
+
+// NewRenderer parses the job's templates and checks every column they use
+// against header. It is the check that runs before any request is sent: a
+// missing column is a *MissingColumnError naming it and listing the columns
+// that exist.
+func NewRenderer(job Job, header []string, inputName string) (*Renderer, error) {
+	if err := job.Validate(); err != nil {
+		return nil, err
+	}
+	ut, err := ParseTemplate(job.Prompt)
+	if err != nil {
+		return nil, fmt.Errorf("prompt %w", err)
+	}
+	user, err := ut.Bind(header, inputName)
+	if err != nil {
+		return nil, err
+	}
+	r := &Renderer{job: job, user: user, base: job.requestTemplate()}
+	if job.System != "" {
+		st, err := ParseTemplate(job.System)
+		if err != nil {
+			return nil, fmt.Errorf("system prompt %w", err)
+		}
+		if len(st.Columns()) > 0 {
+			if r.system, err = st.Bind(header, inputName); err != nil {
+				return nil, fmt.Errorf("system prompt: %w", err)
+			}
+		}
+	}
+	return r, nil
+}
+
+// Job returns the job the renderer was made for.
+func (r *Renderer) Job() Job { return r.job }
+
+// Render builds the request for one row. skip is true when every column
+// the prompt uses is empty in this row: there is nothing to ask, and
+// sending it would be paying for a reply to the bare template.
+func (r *Renderer) Render(values []string) (req model.Request, skip bool) {
+	if r.user.AllEmpty(values) {
+		return model.Request{}, true
+	}
+	req = r.base
+	system := r.job.System
+	if r.system != nil {
+		system = r.system.Render(values)
+	}
+	if system != "" {
+		req.Messages = []model.Message{{Role: "system", Content: system}, {Role: "user", Content: r.user.Render(values)}}
+	} else {
+		req.Messages = []model.Message{{Role: "user", Content: r.user.Render(values)}}
+	}
+	return req, false
+}
