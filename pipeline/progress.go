@@ -117,9 +117,20 @@ func Summary(s Snapshot) string {
 		fmt.Fprintf(&b, ", %s throttled (429)", human(s.Throttled))
 	}
 	secs := s.Elapsed.Seconds()
-	fmt.Fprintf(&b, "; %s", s.Elapsed.Round(10*time.Millisecond))
+	fmt.Fprintf(&b, "; %s", roundDuration(s.Elapsed))
 	if secs > 0 && s.Written > 0 {
 		fmt.Fprintf(&b, " (%.1f rows/s)", float64(s.Written)/secs)
 	}
 	return b.String()
+}
+
+// roundDuration keeps two or three significant digits: 12ms, 1.23s, 2m3s.
+func roundDuration(d time.Duration) time.Duration {
+	switch {
+	case d < time.Second:
+		return d.Round(time.Millisecond)
+	case d < time.Minute:
+		return d.Round(10 * time.Millisecond)
+	}
+	return d.Round(time.Second)
 }
