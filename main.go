@@ -25,17 +25,15 @@ import (
 	"bulkgen/pipeline"
 	"bulkgen/prompts"
 	"bulkgen/readers"
+	"bulkgen/store"
 	"bulkgen/writers"
 )
 
-// Exit codes. They are documented in the README; keep them stable.
+// Exit codes (documented in the README; kept stable).
 const (
-	exitOK          = 0
-	exitError       = 1   // bad input, bad job, I/O error: nothing or not everything ran
-	exitUsage       = 2   // bad command line
-	exitRowsFailed  = 3   // the run finished, but some rows carry an error
-	exitFatal       = 4   // the service refused the run (key, billing, model): fix and rerun
-	exitInterrupted = 130 // Ctrl-C / SIGTERM: finished rows were written
+	exitOK    = pipeline.ExitOK
+	exitError = pipeline.ExitError
+	exitUsage = pipeline.ExitUsage
 )
 
 // exitError carries an exit code through urfave/cli's error return.
@@ -93,7 +91,7 @@ Try it without a key or network (replies are simulated):
 		OnUsageError: func(c *cli.Context, err error, _ bool) error {
 			return &codeError{exitUsage, fmt.Errorf("%w (see bulkgen %s --help)", err, c.Command.Name)}
 		},
-		Commands: []*cli.Command{runCommand(stdin, stdout, stderr)},
+		Commands: []*cli.Command{runCommand(stdin, stdout, stderr), runsCommand(stdout)},
 	}
 }
 
@@ -105,6 +103,7 @@ const (
 	catLimits = "Concurrency, limits and retries"
 	catSim    = "Simulator (offline)"
 	catRun    = "Run"
+	catStore  = "Run store (resume, dedupe)"
 )
 
 func runCommand(stdin io.Reader, stdout, stderr io.Writer) *cli.Command {
@@ -215,6 +214,24 @@ func runFlags() []cli.Flag {
 			Usage: "longest backoff `wait`"},
 		&cli.DurationFlag{Name: "grace", Category: catLimits, Value: pipeline.DefaultGrace,
 			Usage: "on Ctrl-C or a fatal error, how long requests in flight may finish"},
+		&cli.Float64Flag{Name: "tpm", Category: catLimits, EnvVars: []string{"BULKGEN_TPM"},
+			Usage: "estimated tokens (prompt + max_tokens or expected output) per minute at most (0 = no cap); match your quota"},
+		&cli.BoolFlag{Name: "fixed-concurrency", Category: catLimits,
+			Usage: "keep -c and --rpm as given; by default a 429 cuts concurrency and rate, which then grow back while requests succeed"},
+		&cli.Int64Flag{Name: "max-tokens-total", Category: catLimits,
+			Usage: "token budget for this run: stop before a request could cross it (requests in flight counted); rerun to go on"},
+		&cli.Int64Flag{Name: "expect-output-tokens", Category: catLimits, Value: pipeline.DefaultExpectedOutputTokens,
+			Usage: "answer size assumed for --tpm and the budget when the job sets no max_tokens"},
+
+		// Store
+		&cli.StringFlag{Name: "store", Category: catStore, EnvVars: []string{"BULKGEN_STORE"},
+			Usage: "run store `file` (SQLite; default $XDG_CACHE_HOME/bulkgen/store.db): every answer is saved, so a rerun sends only the rows that have none"},
+		&cli.BoolFlag{Name: "no-store", Category: catStore,
+			Usage: "no run store: nothing is saved or resumed (identical requests are still sent once per run)"},
+		&cli.BoolFlag{Name: "refresh", Category: catStore,
+			Usage: "ignore answers stored by earlier runs and overwrite them (pays again)"},
+		&cli.BoolFlag{Name: "keep-errors", Category: catStore,
+			Usage: "reuse row errors stored by earlier runs (e.g. content refusals) instead of retrying them"},
 
 		// Run
 		&cli.IntFlag{Name: "limit", Category: catRun, Usage: "process only the first `N` rows"},
@@ -263,6 +280,16 @@ func runAction(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer) error 
 		RetryMax:    c.Duration("retry-max"),
 		Grace:       c.Duration("grace"),
 		Limit:       c.Int("limit"),
+
+		TPM:                  c.Float64("tpm"),
+		FixedConcurrency:     c.Bool("fixed-concurrency"),
+		MaxTokensTotal:       c.Int64("max-tokens-total"),
+		ExpectedOutputTokens: c.Int64("expect-output-tokens"),
+		Refresh:              c.Bool("refresh"),
+		KeepErrors:           c.Bool("keep-errors"),
+	}
+	if engine.TPM < 0 || engine.MaxTokensTotal < 0 {
+		return &codeError{exitUsage, errors.New("--tpm and --max-tokens-total cannot be negative")}
 	}
 	if engine.Concurrency < 1 {
 		return &codeError{exitUsage, fmt.Errorf("-c %d: concurrency must be at least 1", engine.Concurrency)}
@@ -278,14 +305,30 @@ func runAction(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer) error 
 		Stdin: stdin, Stdout: stdout, Stderr: stderr,
 		Progress:  !c.Bool("quiet") && isTerminal(stderr),
 		Simulated: c.Bool("sim"),
+		Command:   os.Args,
+	}
+	if !c.Bool("no-store") && !opts.DryRun {
+		opts.StorePath = c.String("store")
+		if opts.StorePath == "" {
+			p, err := store.DefaultPath()
+			if err != nil {
+				return &codeError{exitUsage, fmt.Errorf("no place for the run store (%w): pass --store FILE or --no-store", err)}
+			}
+			opts.StorePath = p
+		}
+	} else if c.Bool("refresh") || c.Bool("keep-errors") {
+		if c.Bool("no-store") {
+			return &codeError{exitUsage, errors.New("--refresh and --keep-errors need the run store: drop --no-store")}
+		}
 	}
 	if !opts.DryRun {
-		client, closeSim, err := newClient(c, stderr)
+		client, endpoint, closeSim, err := newClient(c, stderr)
 		if err != nil {
 			return &codeError{exitUsage, err}
 		}
 		defer closeSim()
 		opts.Client = client
+		opts.Engine.Endpoint = endpoint
 	}
 	rep, err := pipeline.Execute(c.Context, opts)
 	if opts.DryRun {
@@ -312,18 +355,24 @@ func report(rep pipeline.Report, err error, opts pipeline.Options, stderr io.Wri
 	if rep.Output != "" && rep.Output != "-" {
 		fmt.Fprintf(stderr, "bulkgen: wrote %s\n", rep.Output)
 	}
-	var fatal *pipeline.FatalError
-	switch {
-	case errors.As(err, &fatal):
-		return &codeError{exitFatal, fmt.Errorf("%w\nthe service refused the run; nothing more was sent. Fix the cause and run the same command again", err)}
-	case errors.Is(err, pipeline.ErrInterrupted):
-		return &codeError{exitInterrupted, fmt.Errorf("interrupted: %d finished rows were written; %d rows were not processed", rep.Stats.Written, rep.Stats.Unfinished)}
-	case err != nil:
-		return &codeError{exitError, err}
-	case rep.Stats.Failed > 0:
-		return &codeError{exitRowsFailed, fmt.Errorf("%d row(s) failed; their error is in the error column (first: %s)", rep.Stats.Failed, rep.Stats.FirstError)}
+	resume := "run the same command again to go on: rows already answered come from the run store"
+	if opts.StorePath == "" {
+		resume = "without a run store (--no-store) a rerun sends every row again"
 	}
-	return nil
+	_, code := pipeline.Outcome(err, rep.Stats)
+	switch code {
+	case pipeline.ExitFatal:
+		return &codeError{code, fmt.Errorf("%w\nthe service refused the run; nothing more was sent. Fix the cause, then %s", err, resume)}
+	case pipeline.ExitInterrupted:
+		return &codeError{code, fmt.Errorf("interrupted: %d finished rows were written, %d were not processed; %s", rep.Stats.Written, rep.Stats.Unfinished, resume)}
+	case pipeline.ExitBudget:
+		return &codeError{code, fmt.Errorf("stopped at the --max-tokens-total budget: %d rows written, %d not processed; %s (with a larger budget)", rep.Stats.Written, rep.Stats.Unfinished, resume)}
+	case pipeline.ExitRowsFailed:
+		return &codeError{code, fmt.Errorf("%d row(s) failed; their error is in the error column (first: %s)", rep.Stats.Failed, rep.Stats.FirstError)}
+	case exitOK:
+		return nil
+	}
+	return &codeError{code, err}
 }
 
 func isTerminal(w io.Writer) bool {
@@ -413,11 +462,15 @@ func readerOptions(c *cli.Context) (readers.Options, error) {
 
 // newClient builds the model client from --api, --base-url, --region and the
 // key's environment variable, or starts the simulator for --sim.
-func newClient(c *cli.Context, stderr io.Writer) (model.Client, func(), error) {
+//
+// endpoint names the service for the run store: answers are only reused for
+// the same protocol and service (the simulator's answers never stand in for
+// a real model's).
+func newClient(c *cli.Context, stderr io.Writer) (client model.Client, endpoint string, closeSim func(), err error) {
 	noop := func() {}
 	api := strings.ToLower(c.String("api"))
 	if api != "openai" && api != "dashscope" {
-		return nil, noop, fmt.Errorf("--api %q: use openai or dashscope", api)
+		return nil, "", noop, fmt.Errorf("--api %q: use openai or dashscope", api)
 	}
 	cfg := model.Config{API: api, Timeout: c.Duration("timeout"), Stream: c.Bool("stream")}
 	if c.Bool("sim") {
@@ -428,7 +481,7 @@ func newClient(c *cli.Context, stderr io.Writer) (model.Client, func(), error) {
 			Seed:      1,
 		})
 		if err != nil {
-			return nil, noop, fmt.Errorf("--sim: start the simulator: %w", err)
+			return nil, "", noop, fmt.Errorf("--sim: start the simulator: %w", err)
 		}
 		cfg.BaseURL = sim.CompatibleBaseURL()
 		if api == "dashscope" {
@@ -437,13 +490,13 @@ func newClient(c *cli.Context, stderr io.Writer) (model.Client, func(), error) {
 		cfg.APIKey = "sim-key"
 		fmt.Fprintf(stderr, "bulkgen: --sim: replies come from the built-in simulator at %s (simulated, not a real model; no key, no cost)\n", sim.URL())
 		client, err := model.New(cfg)
-		return client, sim.Close, err
+		return client, "sim " + api, sim.Close, err
 	}
 	cfg.BaseURL = c.String("base-url")
 	if cfg.BaseURL == "" {
 		u, err := model.DefaultBaseURL(api, strings.ToLower(c.String("region")))
 		if err != nil {
-			return nil, noop, err
+			return nil, "", noop, err
 		}
 		cfg.BaseURL = u
 	}
@@ -457,10 +510,10 @@ func newClient(c *cli.Context, stderr io.Writer) (model.Client, func(), error) {
 	cfg.APIKey = os.Getenv(keyEnv)
 	if cfg.APIKey == "" {
 		if keyEnv == "DASHSCOPE_API_KEY" {
-			return nil, noop, errors.New("no API key: set DASHSCOPE_API_KEY (Model Studio console → API keys; keys are per region), or try --sim to run offline")
+			return nil, "", noop, errors.New("no API key: set DASHSCOPE_API_KEY (Model Studio console → API keys; keys are per region), or try --sim to run offline")
 		}
-		return nil, noop, fmt.Errorf("no API key: set %s (or name another variable with --api-key-env; local servers such as vLLM accept any non-empty key)", keyEnv)
+		return nil, "", noop, fmt.Errorf("no API key: set %s (or name another variable with --api-key-env; local servers such as vLLM accept any non-empty key)", keyEnv)
 	}
-	client, err := model.New(cfg)
-	return client, noop, err
+	client, err = model.New(cfg)
+	return client, api + " " + strings.TrimRight(cfg.BaseURL, "/"), noop, err
 }

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/xuri/excelize/v2"
@@ -83,8 +84,22 @@ func prepare(t *testing.T, sim *modeltest.Server, args ...string) *exec.Cmd {
 			"--retry-base", "5ms", "--retry-max", "50ms")
 	}
 	cmd := exec.Command(binary, full...)
-	cmd.Env = append(os.Environ(), "BULKGEN_TEST_KEY="+simKey)
+	cmd.Env = append(os.Environ(), "BULKGEN_TEST_KEY="+simKey, "XDG_CACHE_HOME="+cacheDir(t))
 	return cmd
+}
+
+var cacheDirs sync.Map // *testing.T → string
+
+// cacheDir gives each test its own default run store, so that answers
+// stored by one test never serve another (tests that share a store say so
+// with --store).
+func cacheDir(t *testing.T) string {
+	if d, ok := cacheDirs.Load(t); ok {
+		return d.(string)
+	}
+	d := t.TempDir()
+	cacheDirs.Store(t, d)
+	return d
 }
 
 func newSim(t *testing.T, opts modeltest.Options) *modeltest.Server {

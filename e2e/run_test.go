@@ -399,7 +399,7 @@ func TestSimFlagWorksOffline(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "catalog_en.xlsx")
 	cmd := exec.Command(binary, "run", "-i", "../samples/catalog.xlsx", "-j", "../samples/translate.yaml", "-o", out, "-c", "16", "--sim")
-	cmd.Env = append(os.Environ(), "DASHSCOPE_API_KEY=", "OPENAI_API_KEY=")
+	cmd.Env = append(os.Environ(), "DASHSCOPE_API_KEY=", "OPENAI_API_KEY=", "XDG_CACHE_HOME="+cacheDir(t))
 	b, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("%v\n%s", err, b)

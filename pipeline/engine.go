@@ -15,7 +15,6 @@ package pipeline
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"math/rand/v2"
 	"sort"
@@ -23,7 +22,6 @@ import (
 	"time"
 
 	"golang.org/x/sync/errgroup"
-	"golang.org/x/time/rate"
 
 	"bulkgen/model"
 	"bulkgen/readers"
@@ -37,6 +35,9 @@ const (
 	DefaultRetryMax    = 60 * time.Second
 	DefaultGrace       = 10 * time.Second
 	minWindow          = 1024
+	// DefaultExpectedOutputTokens is the completion size assumed before
+	// any is seen, when the job sets no max_tokens.
+	DefaultExpectedOutputTokens = 1024
 )
 
 // Config tunes the engine. The zero value is usable.
@@ -58,6 +59,32 @@ type Config struct {
 	Grace time.Duration
 	// Limit processes only the first Limit rows; 0 means all.
 	Limit int
+
+	// TPM caps estimated tokens (prompt + expected output) per minute
+	// (--tpm); 0 means no cap.
+	TPM float64
+	// FixedConcurrency turns off the adaptive limit: -c and --rpm are
+	// used as given even when the service throttles.
+	FixedConcurrency bool
+	// MaxTokensTotal is a budget in tokens (--max-tokens-total): no
+	// request is sent that could take the run past it, counting requests
+	// in flight. 0 means no budget.
+	MaxTokensTotal int64
+	// ExpectedOutputTokens is the completion size assumed for pacing and
+	// budget when the job sets no max_tokens (at least the largest
+	// completion seen so far is assumed).
+	ExpectedOutputTokens int64
+
+	// Store, when set, makes results durable: a row whose request has a
+	// stored result is not sent again, and every new result is saved
+	// before its row is written.
+	Store ResultStore
+	// Endpoint names the service for request keys (see model.RequestKey).
+	Endpoint string
+	// Refresh ignores results stored by earlier runs and overwrites them.
+	Refresh bool
+	// KeepErrors reuses stored row-level errors instead of retrying them.
+	KeepErrors bool
 }
 
 func (c Config) withDefaults() Config {
@@ -82,6 +109,9 @@ func (c Config) withDefaults() Config {
 	if c.Grace <= 0 {
 		c.Grace = DefaultGrace
 	}
+	if c.ExpectedOutputTokens <= 0 {
+		c.ExpectedOutputTokens = DefaultExpectedOutputTokens
+	}
 	return c
 }
 
@@ -101,6 +131,11 @@ type Result struct {
 	// Skipped is true when the row was not sent because it had nothing
 	// to ask (see RenderFunc).
 	Skipped bool
+	// FromStore is true when the result was stored by an earlier run.
+	FromStore bool
+	// Deduped is true when an identical request earlier in this run
+	// answered for this row.
+	Deduped bool
 
 	seq        int  // reading order; the reorder key
 	unfinished bool // never finished: the run stopped first
@@ -118,6 +153,10 @@ func (e *FatalError) Unwrap() error { return e.Err }
 
 // ErrInterrupted is returned when the caller's context was cancelled.
 var ErrInterrupted = errors.New("interrupted")
+
+// ErrBudget is returned when the run stopped because the next request
+// could have crossed the budget.
+var ErrBudget = errors.New("budget reached")
 
 // Run reads every row of src (up to cfg.Limit), sends one request per row
 // through client, and hands results to sink in input order. stats, if not
@@ -163,11 +202,6 @@ func Run(ctx context.Context, cfg Config, src readers.Reader, render RenderFunc,
 		case <-done:
 		}
 	}()
-
-	var limiter *rate.Limiter
-	if cfg.RPM > 0 {
-		limiter = rate.NewLimiter(rate.Limit(cfg.RPM/60), 1)
-	}
 
 	window := make(chan struct{}, cfg.Window)
 	tasks := make(chan task, cfg.Concurrency)
@@ -225,15 +259,17 @@ func Run(ctx context.Context, cfg Config, src readers.Reader, render RenderFunc,
 	})
 
 	// call
-	c := &caller{cfg: cfg, client: client, limiter: limiter, stats: stats,
-		sendCtx: sendCtx, callCtx: callCtx, stopSending: stopSending}
+	c := newCaller(cfg, client, stats, sendCtx, callCtx, stopSending)
 	var workers sync.WaitGroup
 	for range cfg.Concurrency {
 		workers.Add(1)
 		g.Go(func() error {
 			defer workers.Done()
 			for t := range requests {
-				r := c.do(t)
+				r, err := c.do(t)
+				if err != nil {
+					return err
+				}
 				select {
 				case results <- r:
 				case <-gctx.Done():
@@ -302,6 +338,8 @@ func Run(ctx context.Context, cfg Config, src readers.Reader, render RenderFunc,
 		return fatal
 	case errors.Is(cause, ErrInterrupted):
 		return ErrInterrupted
+	case errors.Is(cause, ErrBudget):
+		return ErrBudget
 	}
 	return nil
 }
@@ -312,86 +350,6 @@ type task struct {
 	req  model.Request
 	skip bool
 	err  error
-}
-
-type caller struct {
-	cfg         Config
-	client      model.Client
-	limiter     *rate.Limiter
-	stats       *Stats
-	sendCtx     context.Context
-	callCtx     context.Context
-	stopSending context.CancelCauseFunc
-}
-
-// do sends one row's request, retrying what is retryable.
-func (c *caller) do(t task) Result {
-	r := Result{Row: t.row, seq: t.seq}
-	switch {
-	case t.err != nil:
-		r.Err = t.err
-		return r
-	case t.skip:
-		r.Skipped = true
-		return r
-	}
-	for {
-		if c.sendCtx.Err() != nil {
-			r.unfinished = true
-			return r
-		}
-		if c.limiter != nil {
-			if err := c.limiter.Wait(c.sendCtx); err != nil {
-				r.unfinished = true
-				return r
-			}
-		}
-		r.Attempts++
-		c.stats.sent()
-		resp, err := c.client.Complete(c.callCtx, t.req)
-		c.stats.returned()
-		if err == nil {
-			r.Response = resp
-			return r
-		}
-		if c.callCtx.Err() != nil {
-			// Aborted after the grace period, or a stage failed: the
-			// request's outcome is unknown, so the row is not finished.
-			r.unfinished = true
-			return r
-		}
-		c.stats.failedAttempt(err)
-		switch model.ClassOf(err) {
-		case model.Fatal:
-			c.stopSending(&FatalError{Err: err})
-			r.unfinished = true
-			return r
-		case model.RowFinal:
-			r.Err = err
-			return r
-		}
-		if r.Attempts > c.cfg.Retries {
-			if r.Attempts > 1 {
-				r.Err = fmt.Errorf("gave up after %d attempts: %w", r.Attempts, err)
-			} else {
-				r.Err = err
-			}
-			return r
-		}
-		c.stats.retry()
-		wait := backoff(c.cfg.RetryBase, c.cfg.RetryMax, r.Attempts)
-		if ra := model.RetryAfterOf(err); ra > wait {
-			wait = ra
-		}
-		timer := time.NewTimer(wait)
-		select {
-		case <-timer.C:
-		case <-c.sendCtx.Done():
-			timer.Stop()
-			r.unfinished = true
-			return r
-		}
-	}
 }
 
 // backoff returns the wait before try attempt+1: exponential from base,

@@ -91,7 +91,8 @@ func (c *collect) sink(r Result) error {
 }
 
 func fastCfg(c int) Config {
-	return Config{Concurrency: c, Retries: 5, RetryBase: time.Millisecond, RetryMax: 5 * time.Millisecond, Grace: time.Second}
+	return Config{Concurrency: c, Retries: 5, RetryBase: time.Millisecond, RetryMax: 5 * time.Millisecond, Grace: time.Second,
+		FixedConcurrency: true}
 }
 
 func TestRunKeepsInputOrderUnderJitter(t *testing.T) {

@@ -39,10 +39,17 @@ type Options struct {
 	// Simulated marks the run as answered by the built-in simulator, so
 	// the summary says plainly that the replies are not real.
 	Simulated bool
+
+	// StorePath is the run store (see package store); "" runs without
+	// one (--no-store): nothing is resumed and dedupe is in-run only.
+	StorePath string
+	// Command is the command line, for the runs ledger.
+	Command []string
 }
 
 // Report is what a finished (or stopped) run tells the caller.
 type Report struct {
+	RunID    int64 // in the runs ledger; 0 without a store
 	Stats    Snapshot
 	Output   string   // where the output went ("" when nothing was written)
 	Warnings []string // from the writer, e.g. truncated Excel cells
@@ -81,6 +88,14 @@ func Execute(ctx context.Context, opts Options) (Report, error) {
 	if err != nil {
 		return Report{}, err
 	}
+	var rs *runStore
+	if opts.StorePath != "" {
+		if rs, err = openRunStore(ctx, opts); err != nil {
+			return Report{}, errors.Join(err, out.Abort())
+		}
+		defer rs.close()
+		opts.Engine.Store = rs
+	}
 	stats := &Stats{}
 	var prog *progress
 	if opts.Progress {
@@ -118,17 +133,26 @@ func Execute(ctx context.Context, opts Options) (Report, error) {
 	if w, ok := out.(interface{ Warnings() []string }); ok {
 		rep.Warnings = w.Warnings()
 	}
-	if rep.Stats.Written == 0 && runErr != nil {
+	err = runErr
+	switch {
+	case rep.Stats.Written == 0 && runErr != nil:
 		if aerr := out.Abort(); aerr != nil {
-			runErr = errors.Join(runErr, aerr)
+			err = errors.Join(runErr, aerr)
 		}
-		return rep, runErr
+	default:
+		if cerr := out.Close(); cerr != nil {
+			err = errors.Join(runErr, fmt.Errorf("finish %s: %w", displayName(opts.Output), cerr))
+		} else {
+			rep.Output = opts.Output
+		}
 	}
-	if cerr := out.Close(); cerr != nil {
-		return rep, errors.Join(runErr, fmt.Errorf("finish %s: %w", displayName(opts.Output), cerr))
+	if rs != nil {
+		rep.RunID = rs.runID
+		if ferr := rs.finish(rep.Stats, err, rep.Output != ""); ferr != nil {
+			err = errors.Join(err, ferr)
+		}
 	}
-	rep.Output = opts.Output
-	return rep, runErr
+	return rep, err
 }
 
 // Thinks reports whether the job's model will produce reasoning tokens, so

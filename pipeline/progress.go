@@ -51,6 +51,9 @@ func startProgress(w io.Writer, stats *Stats, total int) *progress {
 
 func failedNote(s Snapshot) string {
 	var parts []string
+	if s.FromStore+s.Deduped > 0 {
+		parts = append(parts, fmt.Sprintf("%s from store", human(s.FromStore+s.Deduped)))
+	}
 	if s.Failed > 0 {
 		parts = append(parts, fmt.Sprintf("%d failed", s.Failed))
 	}
@@ -104,6 +107,9 @@ func Summary(s Snapshot) string {
 	}
 	if s.Unfinished > 0 {
 		fmt.Fprintf(&b, ", %s not finished", human(s.Unfinished))
+	}
+	if s.FromStore > 0 || s.Deduped > 0 {
+		fmt.Fprintf(&b, " (%s from the store, %s duplicates answered once; %s tokens saved)", human(s.FromStore), human(s.Deduped), human(s.SavedTokens))
 	}
 	fmt.Fprintf(&b, "; tokens %s in / %s out", human(s.PromptTokens), human(s.CompletionTokens))
 	if s.ReasoningTokens > 0 {

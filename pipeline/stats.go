@@ -13,6 +13,7 @@ import (
 // a consistent-enough Snapshot for progress displays and the summary.
 type Stats struct {
 	read, written, ok, failed, skipped, unfinished atomic.Int64
+	fromStore, deduped, sentRows, savedTokens      atomic.Int64
 	requests, inFlight, retries, throttled         atomic.Int64
 	promptTokens, completionTokens                 atomic.Int64
 	reasoningTokens, cachedTokens                  atomic.Int64
@@ -26,6 +27,11 @@ type Stats struct {
 // Snapshot is a copy of the counters at one moment.
 type Snapshot struct {
 	Read, Written, OK, Failed, Skipped, Unfinished int64
+	// FromStore rows were answered by an earlier run's stored result,
+	// Deduped rows by an identical request earlier in this run; neither
+	// cost anything. SentRows were sent in this run. SavedTokens are
+	// the tokens the reused answers would have cost.
+	FromStore, Deduped, SentRows, SavedTokens int64
 	Requests, InFlight, Retries, Throttled         int64
 	PromptTokens, CompletionTokens                 int64
 	ReasoningTokens, CachedTokens                  int64
@@ -75,6 +81,18 @@ func (s *Stats) rowWritten(r Result) {
 		s.ok.Add(1)
 	}
 	u := r.Response.Usage
+	switch {
+	case r.FromStore:
+		s.fromStore.Add(1)
+		s.savedTokens.Add(u.TotalTokens)
+		return
+	case r.Deduped:
+		s.deduped.Add(1)
+		s.savedTokens.Add(u.TotalTokens)
+		return
+	case r.Attempts > 0:
+		s.sentRows.Add(1)
+	}
 	s.promptTokens.Add(u.PromptTokens)
 	s.completionTokens.Add(u.CompletionTokens)
 	s.reasoningTokens.Add(u.ReasoningTokens)
@@ -97,6 +115,7 @@ func (s *Stats) Snapshot() Snapshot {
 	return Snapshot{
 		Read: s.read.Load(), Written: s.written.Load(), OK: s.ok.Load(), Failed: s.failed.Load(),
 		Skipped: s.skipped.Load(), Unfinished: s.unfinished.Load(),
+		FromStore: s.fromStore.Load(), Deduped: s.deduped.Load(), SentRows: s.sentRows.Load(), SavedTokens: s.savedTokens.Load(),
 		Requests: s.requests.Load(), InFlight: s.inFlight.Load(), Retries: s.retries.Load(),
 		Throttled:    s.throttled.Load(),
 		PromptTokens: s.promptTokens.Load(), CompletionTokens: s.completionTokens.Load(),

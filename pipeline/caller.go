@@ -1,0 +1,364 @@
+package pipeline
+
+import (
+	"container/list"
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"bulkgen/model"
+)
+
+// ResultStore keeps results across runs (see package store). The pipeline
+// asks it before sending and saves to it before writing.
+type ResultStore interface {
+	// Lookup returns the stored response for key, and whether it was
+	// stored by this same run (an in-run duplicate) or an earlier one.
+	Lookup(ctx context.Context, key string) (resp model.Response, sameRun, ok bool, err error)
+	// LookupError returns a stored row-level error for key.
+	LookupError(ctx context.Context, key string) (msg string, ok bool, err error)
+	// Save commits resp durably before returning.
+	Save(ctx context.Context, key string, resp model.Response) error
+	// SaveError records a row-level error for key.
+	SaveError(ctx context.Context, key, msg string) error
+}
+
+// StoredError is a row-level error taken from the store (--keep-errors).
+type StoredError struct{ Msg string }
+
+func (e *StoredError) Error() string {
+	return e.Msg + " (stored by an earlier run; rerun without --keep-errors to retry)"
+}
+
+// caller sends rows' requests: it looks in the store, joins identical
+// requests in flight, paces and limits, retries, keeps the budget, and
+// saves results.
+type caller struct {
+	cfg         Config
+	client      model.Client
+	stats       *Stats
+	sendCtx     context.Context
+	callCtx     context.Context
+	stopSending context.CancelCauseFunc
+
+	ctl     *controller
+	tokens  *tokenPacer
+	budget  *budget
+	flights flights
+	recent  *recentResults // in-run dedupe when there is no store
+
+	mu        sync.Mutex
+	maxOutput int64 // largest completion seen, for estimates
+}
+
+func newCaller(cfg Config, client model.Client, stats *Stats, sendCtx, callCtx context.Context, stop context.CancelCauseFunc) *caller {
+	c := &caller{
+		cfg: cfg, client: client, stats: stats,
+		sendCtx: sendCtx, callCtx: callCtx, stopSending: stop,
+		ctl:     newController(cfg.Concurrency, cfg.RPM, !cfg.FixedConcurrency),
+		tokens:  newTokenPacer(cfg.TPM),
+		flights: flights{m: map[string]*flight{}},
+	}
+	if cfg.MaxTokensTotal > 0 {
+		c.budget = &budget{limit: cfg.MaxTokensTotal}
+	}
+	if cfg.Store == nil {
+		c.recent = newRecentResults(10000)
+	}
+	return c
+}
+
+// do produces one row's result. An error return is a failure of the run
+// itself (the store could not be read or written), not of the row.
+func (c *caller) do(t task) (Result, error) {
+	r := Result{Row: t.row, seq: t.seq}
+	switch {
+	case t.err != nil:
+		r.Err = t.err
+		return r, nil
+	case t.skip:
+		r.Skipped = true
+		return r, nil
+	}
+	key := model.RequestKey(c.cfg.Endpoint, t.req)
+
+	// Answered before?
+	if c.cfg.Store != nil {
+		resp, same, ok, err := c.cfg.Store.Lookup(c.callCtx, key)
+		if err != nil {
+			return r, fmt.Errorf("run store: %w", err)
+		}
+		if ok && (same || !c.cfg.Refresh) {
+			r.Response, r.Deduped, r.FromStore = resp, same, !same
+			return r, nil
+		}
+		if c.cfg.KeepErrors && !c.cfg.Refresh {
+			msg, ok, err := c.cfg.Store.LookupError(c.callCtx, key)
+			if err != nil {
+				return r, fmt.Errorf("run store: %w", err)
+			}
+			if ok {
+				r.Err, r.FromStore = &StoredError{Msg: msg}, true
+				return r, nil
+			}
+		}
+	} else if resp, ok := c.recent.get(key); ok {
+		r.Response, r.Deduped = resp, true
+		return r, nil
+	}
+
+	// Asked right now by another row? Wait for its answer.
+	f, leader := c.flights.join(key)
+	if !leader {
+		select {
+		case <-f.done:
+		case <-c.callCtx.Done():
+			r.unfinished = true
+			return r, nil
+		}
+		if f.res.unfinished || (f.res.Err != nil && model.ClassOf(f.res.Err) != model.RowFinal) {
+			// The first row did not get a final answer; this row
+			// has not either (it will be asked on the next run).
+			r.unfinished = f.res.unfinished
+			r.Err = f.res.Err
+			return r, nil
+		}
+		r.Response, r.Err, r.Deduped = f.res.Response, f.res.Err, true
+		return r, nil
+	}
+	r = c.send(t, r)
+	var saveErr error
+	switch {
+	case r.unfinished:
+	case r.Err == nil:
+		if c.cfg.Store != nil {
+			// Saved before the row goes to the writer: a crash after
+			// this point loses nothing that was paid for.
+			saveErr = c.cfg.Store.Save(context.WithoutCancel(c.callCtx), key, r.Response)
+		} else {
+			c.recent.put(key, r.Response)
+		}
+	case model.ClassOf(r.Err) == model.RowFinal && c.cfg.Store != nil:
+		saveErr = c.cfg.Store.SaveError(context.WithoutCancel(c.callCtx), key, r.Err.Error())
+	}
+	c.flights.finish(key, f, r)
+	if saveErr != nil {
+		return r, fmt.Errorf("run store: save result of row %s: %w", t.row.Key, saveErr)
+	}
+	return r, nil
+}
+
+// send asks the service, retrying what is retryable.
+func (c *caller) send(t task, r Result) Result {
+	promptEst := model.EstimatePromptTokens(t.req)
+	for {
+		if c.sendCtx.Err() != nil {
+			r.unfinished = true
+			return r
+		}
+		est := promptEst + c.outputEstimate(t.req)
+		if c.budget != nil && !c.budget.reserve(est) {
+			c.stopSending(ErrBudget)
+			r.unfinished = true
+			return r
+		}
+		if err := c.tokens.wait(c.sendCtx, est); err != nil {
+			c.budget.settle(est, 0)
+			r.unfinished = true
+			return r
+		}
+		sent, err := c.ctl.acquire(c.sendCtx)
+		if err != nil {
+			c.budget.settle(est, 0)
+			r.unfinished = true
+			return r
+		}
+		r.Attempts++
+		c.stats.sent()
+		resp, err := c.client.Complete(c.callCtx, t.req)
+		c.stats.returned()
+		c.ctl.release(sent, outcomeOf(err), model.RetryAfterOf(err))
+		if err == nil {
+			c.budget.settle(est, resp.Usage.TotalTokens)
+			c.sawOutput(resp.Usage.CompletionTokens)
+			r.Response = resp
+			return r
+		}
+		c.budget.settle(est, 0)
+		if c.callCtx.Err() != nil {
+			// Aborted after the grace period, or a stage failed: the
+			// request's outcome is unknown, so the row is not finished.
+			r.unfinished = true
+			return r
+		}
+		c.stats.failedAttempt(err)
+		switch model.ClassOf(err) {
+		case model.Fatal:
+			c.stopSending(&FatalError{Err: err})
+			r.unfinished = true
+			return r
+		case model.RowFinal:
+			r.Err = err
+			return r
+		}
+		if r.Attempts > c.cfg.Retries {
+			if r.Attempts > 1 {
+				r.Err = fmt.Errorf("gave up after %d attempts: %w", r.Attempts, err)
+			} else {
+				r.Err = err
+			}
+			return r
+		}
+		c.stats.retry()
+		wait := backoff(c.cfg.RetryBase, c.cfg.RetryMax, r.Attempts)
+		if ra := model.RetryAfterOf(err); ra > wait {
+			wait = ra
+		}
+		timer := time.NewTimer(wait)
+		select {
+		case <-timer.C:
+		case <-c.sendCtx.Done():
+			timer.Stop()
+			r.unfinished = true
+			return r
+		}
+	}
+}
+
+func outcomeOf(err error) outcome {
+	if err == nil || model.ClassOf(err) == model.RowFinal {
+		return outcomeOK
+	}
+	var ae *model.APIError
+	if errors.As(err, &ae) && ae.Status == 429 {
+		return outcomeThrottled
+	}
+	return outcomeFailed
+}
+
+// outputEstimate is the completion size to hold back for a request:
+// max_tokens when the job caps it, else the larger of the configured
+// expectation and the largest completion seen in this run.
+func (c *caller) outputEstimate(req model.Request) int64 {
+	if req.MaxTokens != nil {
+		return *req.MaxTokens
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return max(c.cfg.ExpectedOutputTokens, c.maxOutput)
+}
+
+func (c *caller) sawOutput(n int64) {
+	c.mu.Lock()
+	c.maxOutput = max(c.maxOutput, n)
+	c.mu.Unlock()
+}
+
+// budget is a token budget with reservations for requests in flight.
+type budget struct {
+	mu       sync.Mutex
+	limit    int64
+	spent    int64
+	reserved int64
+}
+
+// reserve holds n tokens for a request about to be sent, or reports that
+// sending it could cross the budget.
+func (b *budget) reserve(n int64) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.spent+b.reserved+n > b.limit {
+		return false
+	}
+	b.reserved += n
+	return true
+}
+
+// settle replaces a reservation with what the request really used.
+func (b *budget) settle(reserved, used int64) {
+	if b == nil {
+		return
+	}
+	b.mu.Lock()
+	b.reserved -= reserved
+	b.spent += used
+	b.mu.Unlock()
+}
+
+// flights joins identical requests in flight: the first row sends, the
+// others wait for its answer.
+type flights struct {
+	mu sync.Mutex
+	m  map[string]*flight
+}
+
+type flight struct {
+	done chan struct{}
+	res  Result
+}
+
+func (fs *flights) join(key string) (*flight, bool) {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	if f, ok := fs.m[key]; ok {
+		return f, false
+	}
+	f := &flight{done: make(chan struct{})}
+	fs.m[key] = f
+	return f, true
+}
+
+func (fs *flights) finish(key string, f *flight, r Result) {
+	fs.mu.Lock()
+	delete(fs.m, key)
+	fs.mu.Unlock()
+	f.res = r
+	close(f.done)
+}
+
+// recentResults is a bounded LRU of answers, for de-duplication within a
+// run that has no store (--no-store). Bounded so memory stays flat.
+type recentResults struct {
+	mu    sync.Mutex
+	cap   int
+	order *list.List // of *recentEntry, most recent first
+	index map[string]*list.Element
+}
+
+type recentEntry struct {
+	key  string
+	resp model.Response
+}
+
+func newRecentResults(n int) *recentResults {
+	return &recentResults{cap: n, order: list.New(), index: map[string]*list.Element{}}
+}
+
+func (l *recentResults) get(key string) (model.Response, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	e, ok := l.index[key]
+	if !ok {
+		return model.Response{}, false
+	}
+	l.order.MoveToFront(e)
+	return e.Value.(*recentEntry).resp, true
+}
+
+func (l *recentResults) put(key string, resp model.Response) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if e, ok := l.index[key]; ok {
+		e.Value.(*recentEntry).resp = resp
+		l.order.MoveToFront(e)
+		return
+	}
+	l.index[key] = l.order.PushFront(&recentEntry{key, resp})
+	if l.order.Len() > l.cap {
+		last := l.order.Back()
+		l.order.Remove(last)
+		delete(l.index, last.Value.(*recentEntry).key)
+	}
+}
