@@ -32,11 +32,11 @@ type Snapshot struct {
 	// cost anything. SentRows were sent in this run. SavedTokens are
 	// the tokens the reused answers would have cost.
 	FromStore, Deduped, SentRows, SavedTokens int64
-	Requests, InFlight, Retries, Throttled         int64
-	PromptTokens, CompletionTokens                 int64
-	ReasoningTokens, CachedTokens                  int64
-	Elapsed                                        time.Duration
-	FirstError                                     string
+	Requests, InFlight, Retries, Throttled    int64
+	PromptTokens, CompletionTokens            int64
+	ReasoningTokens, CachedTokens             int64
+	Elapsed                                   time.Duration
+	FirstError                                string
 }
 
 func (s *Stats) start() {
