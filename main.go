@@ -91,7 +91,7 @@ Try it without a key or network (replies are simulated):
 		OnUsageError: func(c *cli.Context, err error, _ bool) error {
 			return &codeError{exitUsage, fmt.Errorf("%w (see bulkgen %s --help)", err, c.Command.Name)}
 		},
-		Commands: []*cli.Command{runCommand(stdin, stdout, stderr), runsCommand(stdout)},
+		Commands: []*cli.Command{runCommand(stdin, stdout, stderr), runsCommand(stdout), pricesCommand(stdout)},
 	}
 }
 
@@ -220,6 +220,10 @@ func runFlags() []cli.Flag {
 			Usage: "keep -c and --rpm as given; by default a 429 cuts concurrency and rate, which then grow back while requests succeed"},
 		&cli.Int64Flag{Name: "max-tokens-total", Category: catLimits,
 			Usage: "token budget for this run: stop before a request could cross it (requests in flight counted); rerun to go on"},
+		&cli.Float64Flag{Name: "max-cost", Category: catLimits,
+			Usage: "money budget for this run in the price table's currency (CNY for --region cn, USD otherwise): stop before a request could cross it"},
+		&cli.StringFlag{Name: "prices", Category: catSvc, EnvVars: []string{"BULKGEN_PRICES"},
+			Usage: "YAML `file` of prices that override or add to the built-in table (see bulkgen prices)"},
 		&cli.Int64Flag{Name: "expect-output-tokens", Category: catLimits, Value: pipeline.DefaultExpectedOutputTokens,
 			Usage: "answer size assumed for --tpm and the budget when the job sets no max_tokens"},
 
@@ -287,9 +291,14 @@ func runAction(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer) error 
 		ExpectedOutputTokens: c.Int64("expect-output-tokens"),
 		Refresh:              c.Bool("refresh"),
 		KeepErrors:           c.Bool("keep-errors"),
+		MaxCost:              c.Float64("max-cost"),
 	}
-	if engine.TPM < 0 || engine.MaxTokensTotal < 0 {
-		return &codeError{exitUsage, errors.New("--tpm and --max-tokens-total cannot be negative")}
+	if engine.TPM < 0 || engine.MaxTokensTotal < 0 || engine.MaxCost < 0 {
+		return &codeError{exitUsage, errors.New("--tpm, --max-tokens-total and --max-cost cannot be negative")}
+	}
+	prices, err := priceTable(c)
+	if err != nil {
+		return &codeError{exitUsage, err}
 	}
 	if engine.Concurrency < 1 {
 		return &codeError{exitUsage, fmt.Errorf("-c %d: concurrency must be at least 1", engine.Concurrency)}
@@ -306,6 +315,7 @@ func runAction(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer) error 
 		Progress:  !c.Bool("quiet") && isTerminal(stderr),
 		Simulated: c.Bool("sim"),
 		Command:   os.Args,
+		Prices:    prices,
 	}
 	if !c.Bool("no-store") && !opts.DryRun {
 		opts.StorePath = c.String("store")
@@ -347,7 +357,10 @@ func report(rep pipeline.Report, err error, opts pipeline.Options, stderr io.Wri
 		sim = " [SIMULATED replies from the built-in simulator, not a real model]"
 	}
 	if rep.Stats.Written > 0 || err == nil {
-		fmt.Fprintf(stderr, "bulkgen: %s%s\n", pipeline.Summary(rep.Stats), sim)
+		fmt.Fprintf(stderr, "bulkgen: %s%s\n", pipeline.Summary(rep.Stats, rep.Currency), sim)
+	}
+	if rep.PriceNote != "" {
+		fmt.Fprintln(stderr, "bulkgen: note: "+rep.PriceNote)
 	}
 	for _, w := range rep.Warnings {
 		fmt.Fprintln(stderr, "bulkgen: warning: "+w)
@@ -366,7 +379,7 @@ func report(rep pipeline.Report, err error, opts pipeline.Options, stderr io.Wri
 	case pipeline.ExitInterrupted:
 		return &codeError{code, fmt.Errorf("interrupted: %d finished rows were written, %d were not processed; %s", rep.Stats.Written, rep.Stats.Unfinished, resume)}
 	case pipeline.ExitBudget:
-		return &codeError{code, fmt.Errorf("stopped at the --max-tokens-total budget: %d rows written, %d not processed; %s (with a larger budget)", rep.Stats.Written, rep.Stats.Unfinished, resume)}
+		return &codeError{code, fmt.Errorf("stopped before the budget (--max-tokens-total / --max-cost) would be crossed: %d rows written, %d not processed; %s (with a larger budget)", rep.Stats.Written, rep.Stats.Unfinished, resume)}
 	case pipeline.ExitRowsFailed:
 		return &codeError{code, fmt.Errorf("%d row(s) failed; their error is in the error column (first: %s)", rep.Stats.Failed, rep.Stats.FirstError)}
 	case exitOK:
@@ -378,6 +391,24 @@ func report(rep pipeline.Report, err error, opts pipeline.Options, stderr io.Wri
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// priceTable is the built-in table for --region (DashScope hosts and the
+// simulator) or an empty one for other services, plus --prices.
+func priceTable(c *cli.Context) (*model.Prices, error) {
+	region := strings.ToLower(c.String("region"))
+	var t *model.Prices
+	if c.Bool("sim") || c.String("base-url") == "" || model.IsDashScopeURL(c.String("base-url")) {
+		t = model.DefaultPrices(region)
+	} else {
+		t = model.NoPrices(region)
+	}
+	if f := c.String("prices"); f != "" {
+		if err := t.LoadFile(f); err != nil {
+			return nil, err
+		}
+	}
+	return t, nil
 }
 
 // jobFromFlags layers: job file, then flags, then defaults.

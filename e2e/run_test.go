@@ -57,7 +57,7 @@ func TestEachReaderToEachWriter(t *testing.T) {
 					t.Fatalf("exit %d\n%s", r.code, r.stderr)
 				}
 				tb := readTable(t, outPath)
-				want := []string{"id", "商品名称", "note", "en", "prompt_tokens", "completion_tokens", "total_tokens", "finish_reason", "error"}
+				want := []string{"id", "商品名称", "note", "en", "prompt_tokens", "completion_tokens", "total_tokens", "cost", "finish_reason", "error"}
 				if strings.Join(tb.header, ",") != strings.Join(want, ",") {
 					t.Fatalf("header %q, want %q", tb.header, want)
 				}

@@ -45,7 +45,7 @@ type caller struct {
 
 	ctl     *controller
 	tokens  *tokenPacer
-	budget  *budget
+	budgets []*budget // tokens and/or money; all must allow a request
 	flights flights
 	recent  *recentResults // in-run dedupe when there is no store
 
@@ -62,7 +62,13 @@ func newCaller(cfg Config, client model.Client, stats *Stats, sendCtx, callCtx c
 		flights: flights{m: map[string]*flight{}},
 	}
 	if cfg.MaxTokensTotal > 0 {
-		c.budget = &budget{limit: cfg.MaxTokensTotal}
+		c.budgets = append(c.budgets, &budget{limit: float64(cfg.MaxTokensTotal),
+			measure: func(u model.Usage) float64 { return float64(u.PromptTokens + u.CompletionTokens) }})
+	}
+	if cfg.MaxCost > 0 && cfg.Price != nil {
+		price, thinking := *cfg.Price, cfg.Thinking
+		c.budgets = append(c.budgets, &budget{limit: cfg.MaxCost,
+			measure: func(u model.Usage) float64 { return price.Cost(u, thinking || u.ReasoningTokens > 0, false) }})
 	}
 	if cfg.Store == nil {
 		c.recent = newRecentResults(10000)
@@ -158,20 +164,23 @@ func (c *caller) send(t task, r Result) Result {
 			r.unfinished = true
 			return r
 		}
-		est := promptEst + c.outputEstimate(t.req)
-		if c.budget != nil && !c.budget.reserve(est) {
+		outEst := c.outputEstimate(t.req)
+		est := promptEst + outEst
+		estUsage := model.Usage{PromptTokens: promptEst, CompletionTokens: outEst, TotalTokens: est}
+		held, ok := c.reserve(estUsage)
+		if !ok {
 			c.stopSending(ErrBudget)
 			r.unfinished = true
 			return r
 		}
 		if err := c.tokens.wait(c.sendCtx, est); err != nil {
-			c.budget.settle(est, 0)
+			c.settle(held, model.Usage{})
 			r.unfinished = true
 			return r
 		}
 		sent, err := c.ctl.acquire(c.sendCtx)
 		if err != nil {
-			c.budget.settle(est, 0)
+			c.settle(held, model.Usage{})
 			r.unfinished = true
 			return r
 		}
@@ -181,12 +190,12 @@ func (c *caller) send(t task, r Result) Result {
 		c.stats.returned()
 		c.ctl.release(sent, outcomeOf(err), model.RetryAfterOf(err))
 		if err == nil {
-			c.budget.settle(est, resp.Usage.TotalTokens)
+			c.settle(held, resp.Usage)
 			c.sawOutput(resp.Usage.CompletionTokens)
 			r.Response = resp
 			return r
 		}
-		c.budget.settle(est, 0)
+		c.settle(held, model.Usage{})
 		if c.callCtx.Err() != nil {
 			// Aborted after the grace period, or a stage failed: the
 			// request's outcome is unknown, so the row is not finished.
@@ -256,17 +265,43 @@ func (c *caller) sawOutput(n int64) {
 	c.mu.Unlock()
 }
 
-// budget is a token budget with reservations for requests in flight.
-type budget struct {
-	mu       sync.Mutex
-	limit    int64
-	spent    int64
-	reserved int64
+// reserve holds the estimated usage against every budget, or reports that
+// one of them could be crossed (then nothing is held).
+func (c *caller) reserve(est model.Usage) ([]float64, bool) {
+	held := make([]float64, len(c.budgets))
+	for i, b := range c.budgets {
+		n := b.measure(est)
+		if !b.reserve(n) {
+			for k := 0; k < i; k++ {
+				c.budgets[k].settle(held[k], 0)
+			}
+			return nil, false
+		}
+		held[i] = n
+	}
+	return held, true
 }
 
-// reserve holds n tokens for a request about to be sent, or reports that
-// sending it could cross the budget.
-func (b *budget) reserve(n int64) bool {
+// settle replaces reservations with what the request really used.
+func (c *caller) settle(held []float64, used model.Usage) {
+	for i, b := range c.budgets {
+		b.settle(held[i], b.measure(used))
+	}
+}
+
+// budget is a limit (tokens or money) with reservations for requests in
+// flight, so that requests sent together cannot cross it together.
+type budget struct {
+	mu       sync.Mutex
+	limit    float64
+	spent    float64
+	reserved float64
+	measure  func(model.Usage) float64
+}
+
+// reserve holds n for a request about to be sent, or reports that sending
+// it could cross the budget.
+func (b *budget) reserve(n float64) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.spent+b.reserved+n > b.limit {
@@ -277,10 +312,7 @@ func (b *budget) reserve(n int64) bool {
 }
 
 // settle replaces a reservation with what the request really used.
-func (b *budget) settle(reserved, used int64) {
-	if b == nil {
-		return
-	}
+func (b *budget) settle(reserved, used float64) {
 	b.mu.Lock()
 	b.reserved -= reserved
 	b.spent += used

@@ -85,6 +85,15 @@ type Config struct {
 	Refresh bool
 	// KeepErrors reuses stored row-level errors instead of retrying them.
 	KeepErrors bool
+
+	// Price prices each row's usage (the cost column, the summary, the
+	// ledger, MaxCost); nil when the model has no known price.
+	Price *model.Price
+	// Thinking selects thinking-mode output prices.
+	Thinking bool
+	// MaxCost is a budget in the price's currency (--max-cost); 0 means
+	// none. It needs Price.
+	MaxCost float64
 }
 
 func (c Config) withDefaults() Config {
@@ -136,6 +145,10 @@ type Result struct {
 	// Deduped is true when an identical request earlier in this run
 	// answered for this row.
 	Deduped bool
+	// Cost is the price of Response.Usage; Priced is false when the model
+	// has no known price (or the row has no response).
+	Cost   float64
+	Priced bool
 
 	seq        int  // reading order; the reorder key
 	unfinished bool // never finished: the run stopped first
@@ -269,6 +282,10 @@ func Run(ctx context.Context, cfg Config, src readers.Reader, render RenderFunc,
 				r, err := c.do(t)
 				if err != nil {
 					return err
+				}
+				if cfg.Price != nil && r.Err == nil && !r.Skipped && !r.unfinished {
+					u := r.Response.Usage
+					r.Cost, r.Priced = cfg.Price.Cost(u, cfg.Thinking || u.ReasoningTokens > 0, false), true
 				}
 				select {
 				case results <- r:

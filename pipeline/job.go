@@ -45,14 +45,20 @@ type Options struct {
 	StorePath string
 	// Command is the command line, for the runs ledger.
 	Command []string
+	// Prices is the price table in effect (nil: costs unknown).
+	Prices *model.Prices
 }
 
 // Report is what a finished (or stopped) run tells the caller.
 type Report struct {
 	RunID    int64 // in the runs ledger; 0 without a store
-	Stats    Snapshot
-	Output   string   // where the output went ("" when nothing was written)
-	Warnings []string // from the writer, e.g. truncated Excel cells
+	Currency string
+	// PriceNote says why there is no cost, or which price was used for
+	// a snapshot model name.
+	PriceNote string
+	Stats     Snapshot
+	Output    string   // where the output went ("" when nothing was written)
+	Warnings  []string // from the writer, e.g. truncated Excel cells
 }
 
 // Execute runs one job from input file to output file. Everything that can
@@ -84,6 +90,22 @@ func Execute(ctx context.Context, opts Options) (Report, error) {
 	if err != nil {
 		return Report{}, err
 	}
+	var rep0 Report
+	opts.Engine.Thinking = Thinks(opts.Job)
+	if opts.Prices != nil {
+		if p, as, ok := opts.Prices.Lookup(opts.Job.Model); ok {
+			opts.Engine.Price = &p
+			rep0.Currency = p.Currency
+			if as != strings.ToLower(opts.Job.Model) {
+				rep0.PriceNote = fmt.Sprintf("%s priced as %s", opts.Job.Model, as)
+			}
+		} else {
+			rep0.PriceNote = fmt.Sprintf("no price known for model %q in the %s table: the cost column stays empty (add it with --prices FILE; bulkgen prices shows the table)", opts.Job.Model, opts.Prices.Region())
+		}
+	}
+	if opts.Engine.MaxCost > 0 && opts.Engine.Price == nil {
+		return rep0, fmt.Errorf("--max-cost needs a price for model %q: %s", opts.Job.Model, rep0.PriceNote)
+	}
 	out, err := writers.Create(opts.Output, schema.Header, opts.WriterOptions, opts.Stdout)
 	if err != nil {
 		return Report{}, err
@@ -106,7 +128,7 @@ func Execute(ctx context.Context, opts Options) (Report, error) {
 		if opts.Engine.Limit > 0 && (total < 0 || opts.Engine.Limit < total) {
 			total = opts.Engine.Limit
 		}
-		prog = startProgress(opts.Stderr, stats, total)
+		prog = startProgress(opts.Stderr, stats, total, rep0.Currency)
 		if !ok && opts.Input != "-" && opts.Engine.Limit <= 0 {
 			// CSV has no cheap row count; count in the background so the
 			// bar gets a total and an ETA a moment later.
@@ -129,7 +151,8 @@ func Execute(ctx context.Context, opts Options) (Report, error) {
 	if prog != nil {
 		prog.stop()
 	}
-	rep := Report{Stats: stats.Snapshot()}
+	rep := rep0
+	rep.Stats = stats.Snapshot()
 	if w, ok := out.(interface{ Warnings() []string }); ok {
 		rep.Warnings = w.Warnings()
 	}
@@ -148,7 +171,7 @@ func Execute(ctx context.Context, opts Options) (Report, error) {
 	}
 	if rs != nil {
 		rep.RunID = rs.runID
-		if ferr := rs.finish(rep.Stats, err, rep.Output != ""); ferr != nil {
+		if ferr := rs.finish(rep.Stats, err, rep.Output != "", rep.Currency); ferr != nil {
 			err = errors.Join(err, ferr)
 		}
 	}

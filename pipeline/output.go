@@ -3,6 +3,7 @@ package pipeline
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"strings"
 )
 
@@ -13,6 +14,7 @@ const (
 	ColCompletionTokens = "completion_tokens"
 	ColTotalTokens      = "total_tokens"
 	ColReasoningTokens  = "reasoning_tokens"
+	ColCost             = "cost"
 	ColFinishReason     = "finish_reason"
 	ColError            = "error"
 )
@@ -46,7 +48,7 @@ func NewSchema(input []string, outputColumn string, reasoning bool) (*Schema, er
 	if reasoning {
 		added = append(added, ColReasoningTokens)
 	}
-	added = append(added, ColFinishReason, ColError)
+	added = append(added, ColCost, ColFinishReason, ColError)
 	clash := false
 	for _, c := range added {
 		if have[c] || c == outputColumn {
@@ -84,7 +86,7 @@ func (s *Schema) Values(r Result) []any {
 		}
 	}
 	var output, finish, errText any
-	var prompt, completion, total, reasoning any
+	var prompt, completion, total, reasoning, cost any
 	switch {
 	case r.Err != nil:
 		errText = oneLine(r.Err.Error())
@@ -94,12 +96,21 @@ func (s *Schema) Values(r Result) []any {
 		u := r.Response.Usage
 		output, finish = r.Response.Content, r.Response.FinishReason
 		prompt, completion, total, reasoning = u.PromptTokens, u.CompletionTokens, u.TotalTokens, u.ReasoningTokens
+		if r.Priced {
+			cost = roundCost(r.Cost)
+		}
 	}
 	v = append(v, output, prompt, completion, total)
 	if s.reasoning {
 		v = append(v, reasoning)
 	}
-	return append(v, finish, errText)
+	return append(v, cost, finish, errText)
+}
+
+// roundCost keeps ten decimals: finer than any price per token, and free of
+// float noise such as 0.00030000000000000003.
+func roundCost(c float64) float64 {
+	return math.Round(c*1e10) / 1e10
 }
 
 // oneLine keeps an error message on one line so that CSV viewers show it

@@ -21,11 +21,11 @@ func TestSchemaHeader(t *testing.T) {
 		wantErr   string
 	}{
 		{"plain", []string{"a", "b"}, "output", false,
-			[]string{"a", "b", "output", "prompt_tokens", "completion_tokens", "total_tokens", "finish_reason", "error"}, ""},
+			[]string{"a", "b", "output", "prompt_tokens", "completion_tokens", "total_tokens", "cost", "finish_reason", "error"}, ""},
 		{"reasoning", []string{"a"}, "o", true,
-			[]string{"a", "o", "prompt_tokens", "completion_tokens", "total_tokens", "reasoning_tokens", "finish_reason", "error"}, ""},
+			[]string{"a", "o", "prompt_tokens", "completion_tokens", "total_tokens", "reasoning_tokens", "cost", "finish_reason", "error"}, ""},
 		{"chained run prefixes added columns", []string{"a", "en", "prompt_tokens", "error"}, "label", false,
-			[]string{"a", "en", "prompt_tokens", "error", "label", "label_prompt_tokens", "label_completion_tokens", "label_total_tokens", "label_finish_reason", "label_error"}, ""},
+			[]string{"a", "en", "prompt_tokens", "error", "label", "label_prompt_tokens", "label_completion_tokens", "label_total_tokens", "label_cost", "label_finish_reason", "label_error"}, ""},
 		{"output column exists", []string{"a", "output"}, "output", false, nil, "already an input column"},
 	}
 	for _, tt := range tests {
@@ -51,26 +51,27 @@ func TestSchemaValues(t *testing.T) {
 	s, _ := NewSchema([]string{"a", "n"}, "o", true)
 	row := readers.Row{Values: []string{"x", "1.50"}, JSON: []json.RawMessage{nil, json.RawMessage("1.50")}}
 	ok := Result{Row: row, Response: model.Response{Content: "hi", FinishReason: "stop",
-		Usage: model.Usage{PromptTokens: 10, CompletionTokens: 4, TotalTokens: 14, ReasoningTokens: 2}}}
-	want := []any{"x", json.RawMessage("1.50"), "hi", int64(10), int64(4), int64(14), int64(2), "stop", nil}
+		Usage: model.Usage{PromptTokens: 10, CompletionTokens: 4, TotalTokens: 14, ReasoningTokens: 2}}, Cost: 0.1 + 0.2, Priced: true}
+	want := []any{"x", json.RawMessage("1.50"), "hi", int64(10), int64(4), int64(14), int64(2), 0.3, "stop", nil}
 	if got := s.Values(ok); !reflect.DeepEqual(got, want) {
 		t.Errorf("ok row = %#v\nwant %#v", got, want)
 	}
 	failed := Result{Row: readers.Row{Values: []string{"x", "2"}}, Err: errors.New("HTTP 400\nbad   thing")}
-	want = []any{"x", "2", nil, nil, nil, nil, nil, nil, "HTTP 400 bad thing"}
+	want = []any{"x", "2", nil, nil, nil, nil, nil, nil, nil, "HTTP 400 bad thing"}
 	if got := s.Values(failed); !reflect.DeepEqual(got, want) {
 		t.Errorf("failed row = %#v\nwant %#v", got, want)
 	}
 	skipped := Result{Row: readers.Row{Values: []string{"", ""}}, Skipped: true}
-	want = []any{"", "", nil, nil, nil, nil, nil, FinishSkipped, nil}
+	want = []any{"", "", nil, nil, nil, nil, nil, nil, FinishSkipped, nil}
 	if got := s.Values(skipped); !reflect.DeepEqual(got, want) {
 		t.Errorf("skipped row = %#v\nwant %#v", got, want)
 	}
 }
 
 func TestSummaryLine(t *testing.T) {
-	s := Summary(Snapshot{Written: 1234, OK: 1200, Failed: 30, Skipped: 4, PromptTokens: 1234567, CompletionTokens: 89, Requests: 1300, Retries: 70, Throttled: 12})
-	for _, want := range []string{"1,234 rows", "1,200 ok", "30 failed", "4 skipped", "1,234,567 in", "89 out", "12 throttled"} {
+	s := Summary(Snapshot{Written: 1234, OK: 1200, Failed: 30, Skipped: 4, PromptTokens: 1234567, CompletionTokens: 89, Requests: 1300, Retries: 70, Throttled: 12,
+		Priced: true, Cost: 1.23456, FromStore: 3, SavedCost: 0.5}, "CNY")
+	for _, want := range []string{"1,234 rows", "1,200 ok", "30 failed", "4 skipped", "1,234,567 in", "89 out", "12 throttled", "cost 1.2346 CNY", "0.5000 CNY saved", "3 from the store"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("summary %q lacks %q", s, want)
 		}

@@ -17,7 +17,20 @@ type progress struct {
 	done chan struct{}
 }
 
-func startProgress(w io.Writer, stats *Stats, total int) *progress {
+// money prints an amount with enough decimals to be useful for small runs.
+func money(v float64, currency string) string {
+	switch {
+	case v == 0:
+		return "0 " + currency
+	case v < 0.01:
+		return fmt.Sprintf("%.6f %s", v, currency)
+	case v < 100:
+		return fmt.Sprintf("%.4f %s", v, currency)
+	}
+	return fmt.Sprintf("%.2f %s", v, currency)
+}
+
+func startProgress(w io.Writer, stats *Stats, total int, currency string) *progress {
 	bar := progressbar.NewOptions64(int64(total),
 		progressbar.OptionSetWriter(w),
 		progressbar.OptionSetDescription("rows"),
@@ -39,7 +52,11 @@ func startProgress(w io.Writer, stats *Stats, total int) *progress {
 			select {
 			case <-t.C:
 				s := stats.Snapshot()
-				bar.Describe(fmt.Sprintf("tokens %s in / %s out%s", human(s.PromptTokens), human(s.CompletionTokens), failedNote(s)))
+				desc := fmt.Sprintf("tokens %s in / %s out", human(s.PromptTokens), human(s.CompletionTokens))
+				if s.Priced {
+					desc += ", " + money(s.Cost, currency)
+				}
+				bar.Describe(desc + failedNote(s))
 				_ = bar.Set64(s.Written)
 			case <-p.quit:
 				return
@@ -99,7 +116,7 @@ func human(n int64) string {
 }
 
 // Summary is the one line printed at the end of every run.
-func Summary(s Snapshot) string {
+func Summary(s Snapshot, currency string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s rows: %s ok, %s failed", human(s.Written), human(s.OK), human(s.Failed))
 	if s.Skipped > 0 {
@@ -114,6 +131,12 @@ func Summary(s Snapshot) string {
 	fmt.Fprintf(&b, "; tokens %s in / %s out", human(s.PromptTokens), human(s.CompletionTokens))
 	if s.ReasoningTokens > 0 {
 		fmt.Fprintf(&b, " (%s reasoning)", human(s.ReasoningTokens))
+	}
+	if s.Priced {
+		fmt.Fprintf(&b, "; cost %s", money(s.Cost, currency))
+		if s.SavedCost > 0 {
+			fmt.Fprintf(&b, " (%s saved)", money(s.SavedCost, currency))
+		}
 	}
 	fmt.Fprintf(&b, "; %s requests", human(s.Requests))
 	if s.Retries > 0 {

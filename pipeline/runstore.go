@@ -88,7 +88,7 @@ func (r *runStore) SaveError(ctx context.Context, key, msg string) error {
 // ledger records no rows for the run: the answers are in the store (a
 // rerun takes them from there), but the ledger never claims rows that the
 // output lacks.
-func (r *runStore) finish(s Snapshot, runErr error, written bool) error {
+func (r *runStore) finish(s Snapshot, runErr error, written bool, currency string) error {
 	status, code := Outcome(runErr, s)
 	run := r.run
 	run.Ended = time.Now()
@@ -96,6 +96,10 @@ func (r *runStore) finish(s Snapshot, runErr error, written bool) error {
 	run.Rows, run.Sent, run.FromStore, run.Deduped = s.Written, s.SentRows, s.FromStore, s.Deduped
 	run.Failed, run.Skipped, run.Requests, run.Throttled = s.Failed, s.Skipped, s.Requests, s.Throttled
 	run.PromptTokens, run.CompletionTokens, run.ReasoningTokens = s.PromptTokens, s.CompletionTokens, s.ReasoningTokens
+	if s.Priced {
+		cost := s.Cost
+		run.Cost, run.Currency = &cost, currency
+	}
 	if runErr != nil {
 		run.Error = runErr.Error()
 	}

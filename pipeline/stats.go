@@ -18,10 +18,13 @@ type Stats struct {
 	promptTokens, completionTokens                 atomic.Int64
 	reasoningTokens, cachedTokens                  atomic.Int64
 
-	mu       sync.Mutex
-	began    time.Time
-	ended    time.Time
-	firstErr string // first row error, to show in the summary
+	mu        sync.Mutex
+	cost      float64 // spent in this run on priced rows
+	savedCost float64 // what reused answers would have cost
+	priced    bool    // at least one row had a price
+	began     time.Time
+	ended     time.Time
+	firstErr  string // first row error, to show in the summary
 }
 
 // Snapshot is a copy of the counters at one moment.
@@ -32,11 +35,15 @@ type Snapshot struct {
 	// cost anything. SentRows were sent in this run. SavedTokens are
 	// the tokens the reused answers would have cost.
 	FromStore, Deduped, SentRows, SavedTokens int64
-	Requests, InFlight, Retries, Throttled    int64
-	PromptTokens, CompletionTokens            int64
-	ReasoningTokens, CachedTokens             int64
-	Elapsed                                   time.Duration
-	FirstError                                string
+	// Cost is what this run's requests cost (Priced: a price was known);
+	// SavedCost what the reused answers would have cost.
+	Cost, SavedCost                        float64
+	Priced                                 bool
+	Requests, InFlight, Retries, Throttled int64
+	PromptTokens, CompletionTokens         int64
+	ReasoningTokens, CachedTokens          int64
+	Elapsed                                time.Duration
+	FirstError                             string
 }
 
 func (s *Stats) start() {
@@ -81,6 +88,16 @@ func (s *Stats) rowWritten(r Result) {
 		s.ok.Add(1)
 	}
 	u := r.Response.Usage
+	if r.Priced {
+		s.mu.Lock()
+		s.priced = true
+		if r.FromStore || r.Deduped {
+			s.savedCost += r.Cost
+		} else {
+			s.cost += r.Cost
+		}
+		s.mu.Unlock()
+	}
 	switch {
 	case r.FromStore:
 		s.fromStore.Add(1)
@@ -103,6 +120,7 @@ func (s *Stats) rowWritten(r Result) {
 func (s *Stats) Snapshot() Snapshot {
 	s.mu.Lock()
 	began, ended, firstErr := s.began, s.ended, s.firstErr
+	cost, saved, priced := s.cost, s.savedCost, s.priced
 	s.mu.Unlock()
 	var elapsed time.Duration
 	switch {
@@ -121,5 +139,6 @@ func (s *Stats) Snapshot() Snapshot {
 		PromptTokens: s.promptTokens.Load(), CompletionTokens: s.completionTokens.Load(),
 		ReasoningTokens: s.reasoningTokens.Load(), CachedTokens: s.cachedTokens.Load(),
 		Elapsed: elapsed, FirstError: firstErr,
+		Cost: cost, SavedCost: saved, Priced: priced,
 	}
 }
