@@ -22,9 +22,10 @@ func TestPriceCost(t *testing.T) {
 		thinking, batch bool
 		want            float64
 	}{
-		{"first tier", Usage{PromptTokens: 1_000_000, CompletionTokens: 1_000_000}, false, false, 0.8 + 2},
-		{"thinking output", Usage{PromptTokens: 1_000_000, CompletionTokens: 1_000_000}, true, false, 0.8 + 8},
-		{"batch half", Usage{PromptTokens: 1_000_000, CompletionTokens: 1_000_000}, false, true, (0.8 + 2) / 2},
+		{"first tier", Usage{PromptTokens: 100_000, CompletionTokens: 1_000_000}, false, false, 0.08 + 2},
+		{"thinking output", Usage{PromptTokens: 100_000, CompletionTokens: 1_000_000}, true, false, 0.08 + 8},
+		{"batch half", Usage{PromptTokens: 100_000, CompletionTokens: 1_000_000}, false, true, (0.08 + 2) / 2},
+		{"third tier", Usage{PromptTokens: 1_000_000, CompletionTokens: 1_000_000}, false, false, 4.8 + 48},
 		{"second tier by input length", Usage{PromptTokens: 200_000, CompletionTokens: 1000}, false, false, 0.2*2.4 + 0.001*20},
 		{"cached input", Usage{PromptTokens: 100_000, CachedTokens: 50_000}, false, false, 0.05*0.8 + 0.05*0.2},
 		{"documented example", Usage{PromptTokens: 26, CompletionTokens: 66}, false, false, (26*0.8 + 66*2) / 1e6},
