@@ -91,7 +91,7 @@ Try it without a key or network (replies are simulated):
 		OnUsageError: func(c *cli.Context, err error, _ bool) error {
 			return &codeError{exitUsage, fmt.Errorf("%w (see bulkgen %s --help)", err, c.Command.Name)}
 		},
-		Commands: []*cli.Command{runCommand(stdin, stdout, stderr), runsCommand(stdout), pricesCommand(stdout)},
+		Commands: []*cli.Command{runCommand(stdin, stdout, stderr), estimateCommand(stdin, stdout, stderr), runsCommand(stdout), pricesCommand(stdout)},
 	}
 }
 

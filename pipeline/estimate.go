@@ -1,0 +1,445 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"bulkgen/model"
+	"bulkgen/prompts"
+	"bulkgen/readers"
+)
+
+// TokenCounter counts the input tokens a request is billed for. exact is
+// false when the count is an estimate (a model without a known tokenizer).
+type TokenCounter func(req model.Request) (n int64, exact bool)
+
+// EstimateOptions is what `bulkgen estimate` needs: the same input and job
+// as a run, no output.
+type EstimateOptions struct {
+	Input         string
+	ReaderOptions readers.Options
+	Job           prompts.Job
+	Stdin         io.Reader
+	Limit         int     // first N rows only
+	RPM, TPM      float64 // for the time estimate
+	Prices        *model.Prices
+	Count         TokenCounter
+	// Pilot sends this many rows, sampled across the file, through Client
+	// for real, to measure answer sizes.
+	Pilot  int
+	Client model.Client
+	// ExpectedOutputTokens is assumed per row when there is neither a
+	// pilot nor max_tokens.
+	ExpectedOutputTokens int64
+	Workers              int
+}
+
+// Range is low / expected / high.
+type Range struct {
+	Low      float64 `json:"low"`
+	Expected float64 `json:"expected"`
+	High     float64 `json:"high"`
+}
+
+// Estimate is the answer of `bulkgen estimate`.
+type Estimate struct {
+	Model     string `json:"model"`
+	Rows      int64  `json:"rows"`       // rows that would be sent
+	Skipped   int64  `json:"skipped"`    // rows with every prompt column empty
+	RowErrors int64  `json:"row_errors"` // malformed input rows
+	Input     struct {
+		Min    int64 `json:"min"`
+		Median int64 `json:"median"`
+		Max    int64 `json:"max"`
+		Total  int64 `json:"total"`
+		Exact  bool  `json:"exact"`
+	} `json:"input_tokens"`
+	Output struct {
+		Range
+		Basis string `json:"basis"`
+	} `json:"output_tokens"`
+	Currency     string `json:"currency,omitempty"`
+	PriceNote    string `json:"price_note,omitempty"`
+	CostRealtime *Range `json:"cost_realtime,omitempty"`
+	CostBatch    *Range `json:"cost_batch,omitempty"`
+	// Time is the wall time --rpm/--tpm allow at best (0 when neither
+	// is set).
+	TimeSeconds  float64  `json:"time_seconds"`
+	TimeBasis    string   `json:"time_basis"`
+	ContextLimit int64    `json:"context_limit"`
+	OverContext  int64    `json:"over_context"`
+	OverExamples []string `json:"over_context_rows,omitempty"`
+	Pilot        *Pilot   `json:"pilot,omitempty"`
+}
+
+// Pilot is what the pilot requests measured.
+type Pilot struct {
+	Rows             int     `json:"rows"`
+	Failed           int     `json:"failed"`
+	CompletionMean   float64 `json:"completion_mean"`
+	CompletionP10    float64 `json:"completion_p10"`
+	CompletionP90    float64 `json:"completion_p90"`
+	PromptTokens     int64   `json:"prompt_tokens"`
+	CompletionTokens int64   `json:"completion_tokens"`
+}
+
+// countAgg accumulates one worker's counts.
+type countAgg struct {
+	rows, skipped, rowErrs, total int64
+	min, max                      int64
+	hist                          map[int64]int64 // tokens → rows, for an exact median in bounded memory
+	inputCost                     float64         // realtime, per-row tiers
+	outPrice                      float64         // Σ output price per token over rows
+	over                          int64
+	overKeys                      []string
+	exact                         bool
+}
+
+func (a *countAgg) merge(b *countAgg) {
+	a.rows += b.rows
+	a.skipped += b.skipped
+	a.rowErrs += b.rowErrs
+	a.total += b.total
+	if b.rows > 0 && (a.min == 0 || b.min < a.min) {
+		a.min = b.min
+	}
+	a.max = max(a.max, b.max)
+	for k, v := range b.hist {
+		a.hist[k] += v
+	}
+	a.inputCost += b.inputCost
+	a.outPrice += b.outPrice
+	a.over += b.over
+	a.overKeys = append(a.overKeys, b.overKeys...)
+	a.exact = a.exact && b.exact
+}
+
+func (a *countAgg) median() int64 {
+	keys := make([]int64, 0, len(a.hist))
+	for k := range a.hist {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
+	half, seen := (a.rows+1)/2, int64(0)
+	for _, k := range keys {
+		seen += a.hist[k]
+		if seen >= half {
+			return k
+		}
+	}
+	return 0
+}
+
+// RunEstimate reads the whole input, counts every row's input tokens
+// (on all cores) and prices the run, without calling the model unless a
+// pilot is asked for.
+func RunEstimate(ctx context.Context, opts EstimateOptions) (Estimate, error) {
+	var est Estimate
+	src, err := readers.Open(opts.Input, opts.ReaderOptions, opts.Stdin)
+	if err != nil {
+		return est, err
+	}
+	defer src.Close()
+	render, err := prompts.NewRenderer(opts.Job, src.Columns(), displayName(opts.Input))
+	if err != nil {
+		return est, err
+	}
+	est.Model = opts.Job.Model
+	var price *model.Price
+	thinking := Thinks(opts.Job)
+	if opts.Prices != nil {
+		if p, as, ok := opts.Prices.Lookup(opts.Job.Model); ok {
+			price, est.Currency = &p, p.Currency
+			if !strings.EqualFold(as, opts.Job.Model) {
+				est.PriceNote = fmt.Sprintf("%s priced as %s", opts.Job.Model, as)
+			}
+		} else {
+			est.PriceNote = fmt.Sprintf("no price known for model %q in the %s table (add it with --prices FILE)", opts.Job.Model, opts.Prices.Region())
+		}
+	}
+	est.ContextLimit = model.MaxInputTokens(opts.Job.Model)
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+
+	type batch []readers.Row
+	batches := make(chan batch, workers*2)
+	rowErrs := make(chan int64, 1)
+	var sample []readers.Row // reservoir of pilot rows
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		defer close(batches)
+		var b batch
+		var n, errsSeen int64
+		rng := rand.New(rand.NewPCG(1, 2))
+		for opts.Limit <= 0 || n < int64(opts.Limit) {
+			row, err := src.Read(gctx)
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			var rowErr *readers.RowError
+			if errors.As(err, &rowErr) {
+				errsSeen++
+				n++
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			n++
+			if opts.Pilot > 0 {
+				// Reservoir sampling: every row equally likely, one pass.
+				if len(sample) < opts.Pilot {
+					sample = append(sample, row)
+				} else if j := rng.Int64N(n); j < int64(opts.Pilot) {
+					sample[j] = row
+				}
+			}
+			b = append(b, row)
+			if len(b) == 256 {
+				select {
+				case batches <- b:
+				case <-gctx.Done():
+					return gctx.Err()
+				}
+				b = nil
+			}
+		}
+		if len(b) > 0 {
+			select {
+			case batches <- b:
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+		}
+		rowErrs <- errsSeen
+		return nil
+	})
+	aggs := make([]*countAgg, workers)
+	for w := range workers {
+		a := &countAgg{hist: map[int64]int64{}, exact: true}
+		aggs[w] = a
+		g.Go(func() error {
+			for b := range batches {
+				for _, row := range b {
+					req, skip := render.Render(row.Values)
+					if skip {
+						a.skipped++
+						continue
+					}
+					n, exact := opts.Count(req)
+					a.exact = a.exact && exact
+					a.rows++
+					a.total += n
+					if a.min == 0 || n < a.min {
+						a.min = n
+					}
+					a.max = max(a.max, n)
+					a.hist[n]++
+					if est.ContextLimit > 0 && n > est.ContextLimit {
+						a.over++
+						if len(a.overKeys) < 5 {
+							a.overKeys = append(a.overKeys, fmt.Sprintf("%s (%d tokens)", row.Key, n))
+						}
+					}
+					if price != nil {
+						a.inputCost += price.Cost(model.Usage{PromptTokens: n}, thinking, false)
+						a.outPrice += price.Cost(model.Usage{PromptTokens: n, CompletionTokens: 1}, thinking, false) -
+							price.Cost(model.Usage{PromptTokens: n}, thinking, false)
+					}
+				}
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return est, err
+	}
+	all := &countAgg{hist: map[int64]int64{}, exact: true}
+	for _, a := range aggs {
+		all.merge(a)
+	}
+	select {
+	case all.rowErrs = <-rowErrs:
+	default:
+	}
+	est.Rows, est.Skipped, est.RowErrors = all.rows, all.skipped, all.rowErrs
+	est.Input.Min, est.Input.Median, est.Input.Max, est.Input.Total, est.Input.Exact = all.min, all.median(), all.max, all.total, all.exact
+	est.OverContext = all.over
+	sort.Strings(all.overKeys)
+	est.OverExamples = all.overKeys
+
+	// Output: from the pilot if any, max_tokens as the ceiling.
+	rows := float64(all.rows)
+	perRow := Range{Low: 0, Expected: float64(opts.ExpectedOutputTokens), High: float64(opts.ExpectedOutputTokens)}
+	est.Output.Basis = fmt.Sprintf("assumed %d tokens per row (--expect-output-tokens); --pilot N measures it", opts.ExpectedOutputTokens)
+	if opts.Pilot > 0 && len(sample) > 0 {
+		p, err := runPilot(ctx, opts, render, sample)
+		if err != nil {
+			return est, err
+		}
+		est.Pilot = p
+		if p.Rows > p.Failed {
+			perRow = Range{Low: p.CompletionP10, Expected: p.CompletionMean, High: p.CompletionP90}
+			est.Output.Basis = fmt.Sprintf("pilot of %d rows sampled across the input (10th–90th percentile)", p.Rows-p.Failed)
+		}
+	}
+	if mt := opts.Job.MaxTokens; mt != nil {
+		ceiling := float64(*mt)
+		perRow.Low, perRow.Expected = math.Min(perRow.Low, ceiling), math.Min(perRow.Expected, ceiling)
+		perRow.High = ceiling
+		if est.Pilot == nil {
+			perRow.Expected = ceiling / 2
+			est.Output.Basis = fmt.Sprintf("max_tokens %d per row as the ceiling; expected assumed half of it (--pilot N measures it)", *mt)
+		} else {
+			est.Output.Basis += fmt.Sprintf("; max_tokens %d per row as the ceiling", *mt)
+		}
+	}
+	est.Output.Range = Range{Low: perRow.Low * rows, Expected: perRow.Expected * rows, High: perRow.High * rows}
+
+	if price != nil && all.rows > 0 {
+		avgOut := all.outPrice / rows // price per output token, averaged over rows' tiers
+		rt := Range{
+			Low:      all.inputCost + avgOut*est.Output.Low,
+			Expected: all.inputCost + avgOut*est.Output.Expected,
+			High:     all.inputCost + avgOut*est.Output.High,
+		}
+		share := price.BatchShare
+		if share == 0 {
+			share = 0.5
+		}
+		est.CostRealtime = &rt
+		est.CostBatch = &Range{Low: rt.Low * share, Expected: rt.Expected * share, High: rt.High * share}
+	}
+
+	// Time: the tighter of --rpm and --tpm, at best.
+	var byRPM, byTPM float64
+	if opts.RPM > 0 {
+		byRPM = rows / opts.RPM * 60
+	}
+	if opts.TPM > 0 {
+		byTPM = (float64(all.total) + est.Output.Expected) / opts.TPM * 60
+	}
+	switch {
+	case byRPM == 0 && byTPM == 0:
+		est.TimeBasis = "no --rpm or --tpm given: the time depends on -c and the service's latency"
+	case byRPM >= byTPM:
+		est.TimeSeconds, est.TimeBasis = byRPM, fmt.Sprintf("%g requests per minute (--rpm)", opts.RPM)
+	default:
+		est.TimeSeconds, est.TimeBasis = byTPM, fmt.Sprintf("%g tokens per minute (--tpm), expected output", opts.TPM)
+	}
+	return est, nil
+}
+
+// runPilot sends the sampled rows for real and measures answer sizes.
+func runPilot(ctx context.Context, opts EstimateOptions, render *prompts.Renderer, sample []readers.Row) (*Pilot, error) {
+	if opts.Client == nil {
+		return nil, errors.New("--pilot needs a model client")
+	}
+	p := &Pilot{Rows: len(sample)}
+	var mu sync.Mutex
+	var comps []float64
+	var firstFatal error
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(8)
+	for _, row := range sample {
+		g.Go(func() error {
+			req, skip := render.Render(row.Values)
+			if skip {
+				mu.Lock()
+				p.Failed++
+				mu.Unlock()
+				return nil
+			}
+			resp, err := opts.Client.Complete(gctx, req)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				p.Failed++
+				if model.ClassOf(err) == model.Fatal && firstFatal == nil {
+					firstFatal = err
+				}
+				return nil
+			}
+			comps = append(comps, float64(resp.Usage.CompletionTokens))
+			p.PromptTokens += resp.Usage.PromptTokens
+			p.CompletionTokens += resp.Usage.CompletionTokens
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	if firstFatal != nil {
+		return nil, fmt.Errorf("pilot: %w", firstFatal)
+	}
+	if len(comps) > 0 {
+		sort.Float64s(comps)
+		sum := 0.0
+		for _, c := range comps {
+			sum += c
+		}
+		p.CompletionMean = sum / float64(len(comps))
+		p.CompletionP10 = comps[int(float64(len(comps)-1)*0.1)]
+		p.CompletionP90 = comps[int(math.Ceil(float64(len(comps)-1)*0.9))]
+	}
+	return p, nil
+}
+
+// WriteTable prints the estimate for people.
+func (e Estimate) WriteTable(w io.Writer) {
+	exact := "exact"
+	if !e.Input.Exact {
+		exact = "estimated (no tokenizer for this model family)"
+	}
+	fmt.Fprintf(w, "model            %s\n", e.Model)
+	fmt.Fprintf(w, "rows             %s to send", human(e.Rows))
+	if e.Skipped > 0 {
+		fmt.Fprintf(w, ", %s skipped (prompt columns empty)", human(e.Skipped))
+	}
+	if e.RowErrors > 0 {
+		fmt.Fprintf(w, ", %s malformed (would be written with an error)", human(e.RowErrors))
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "input tokens     %s total; per row min %s / median %s / max %s (%s)\n",
+		human(e.Input.Total), human(e.Input.Min), human(e.Input.Median), human(e.Input.Max), exact)
+	fmt.Fprintf(w, "output tokens    %s low / %s expected / %s high\n",
+		human(int64(e.Output.Low)), human(int64(e.Output.Expected)), human(int64(e.Output.High)))
+	fmt.Fprintf(w, "                 %s\n", e.Output.Basis)
+	if e.Pilot != nil {
+		fmt.Fprintf(w, "pilot            %d rows sent (%d failed): %s in / %s out, %.1f out per row\n",
+			e.Pilot.Rows, e.Pilot.Failed, human(e.Pilot.PromptTokens), human(e.Pilot.CompletionTokens), e.Pilot.CompletionMean)
+	}
+	if e.CostRealtime != nil {
+		fmt.Fprintf(w, "cost realtime    %s low / %s expected / %s high\n", money(e.CostRealtime.Low, e.Currency), money(e.CostRealtime.Expected, e.Currency), money(e.CostRealtime.High, e.Currency))
+		fmt.Fprintf(w, "cost batch API   %s low / %s expected / %s high\n", money(e.CostBatch.Low, e.Currency), money(e.CostBatch.Expected, e.Currency), money(e.CostBatch.High, e.Currency))
+	}
+	if e.PriceNote != "" {
+		fmt.Fprintf(w, "price            %s\n", e.PriceNote)
+	}
+	if e.TimeSeconds > 0 {
+		fmt.Fprintf(w, "time             at least %s at %s\n", roundDuration(time.Duration(e.TimeSeconds*float64(time.Second))), e.TimeBasis)
+	} else {
+		fmt.Fprintf(w, "time             %s\n", e.TimeBasis)
+	}
+	switch {
+	case e.ContextLimit == 0:
+		fmt.Fprintf(w, "context          limit of %s unknown: rows were not checked against it\n", e.Model)
+	case e.OverContext == 0:
+		fmt.Fprintf(w, "context          every row fits the %s-token input limit\n", human(e.ContextLimit))
+	default:
+		fmt.Fprintf(w, "context          %s rows exceed the %s-token input limit and would fail: %v\n", human(e.OverContext), human(e.ContextLimit), e.OverExamples)
+	}
+}
