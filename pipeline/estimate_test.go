@@ -1,0 +1,107 @@
+package pipeline
+
+import (
+	"context"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"bulkgen/model"
+	"bulkgen/prompts"
+)
+
+// lenCounter counts one token per byte of the user message: easy to check.
+func lenCounter(req model.Request) (int64, bool) {
+	return int64(len(req.Messages[len(req.Messages)-1].Content)), true
+}
+
+func writeCSV(t *testing.T, rows ...string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "in.csv")
+	var b strings.Builder
+	b.WriteString("id,text\n")
+	for i, r := range rows {
+		b.WriteString(strconv.Itoa(i) + "," + r + "\n")
+	}
+	if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestEstimateCountsAndPrices(t *testing.T) {
+	in := writeCSV(t, "aa", "aaaa", "\"\"", "aaaaaa", "a")
+	mt := int64(10)
+	job := prompts.Job{Prompt: "{{text}}", Model: "qwen-plus", MaxTokens: &mt}.WithDefaults()
+	est, err := RunEstimate(context.Background(), EstimateOptions{
+		Input: in, Job: job, Prices: model.DefaultPrices("cn"), Count: lenCounter, RPM: 60, Workers: 3,
+		ExpectedOutputTokens: 100,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if est.Rows != 4 || est.Skipped != 1 {
+		t.Fatalf("rows %d skipped %d", est.Rows, est.Skipped)
+	}
+	if est.Input.Min != 1 || est.Input.Median != 2 || est.Input.Max != 6 || est.Input.Total != 13 || !est.Input.Exact {
+		t.Fatalf("input %+v", est.Input)
+	}
+	if est.Output.High != 40 || est.Output.Expected != 20 || est.Output.Low != 0 {
+		t.Fatalf("output %+v", est.Output)
+	}
+	wantHigh := (13*0.8 + 40*2) / 1e6
+	if est.CostRealtime == nil || math.Abs(est.CostRealtime.High-wantHigh) > 1e-12 || math.Abs(est.CostBatch.High-wantHigh/2) > 1e-12 {
+		t.Fatalf("cost %+v %+v, want high %.10f", est.CostRealtime, est.CostBatch, wantHigh)
+	}
+	if est.TimeSeconds != 4 {
+		t.Errorf("time %.1fs, want 4 rows at 60/min = 4s", est.TimeSeconds)
+	}
+	var b strings.Builder
+	est.WriteTable(&b)
+	for _, want := range []string{"4 to send", "1 skipped", "median 2", "CNY", "batch"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("table lacks %q:\n%s", want, b.String())
+		}
+	}
+}
+
+func TestEstimateFlagsRowsOverTheContextLimit(t *testing.T) {
+	long := strings.Repeat("x", 31000)
+	in := writeCSV(t, "short", long, "short2")
+	job := prompts.Job{Prompt: "{{text}}", Model: "qwen-max"}.WithDefaults()
+	est, err := RunEstimate(context.Background(), EstimateOptions{Input: in, Job: job, Count: lenCounter, ExpectedOutputTokens: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if est.ContextLimit != 30720 || est.OverContext != 1 || len(est.OverExamples) != 1 || !strings.Contains(est.OverExamples[0], "in.csv:3") {
+		t.Fatalf("context %d over %d %v", est.ContextLimit, est.OverContext, est.OverExamples)
+	}
+	if est.CostRealtime != nil || est.PriceNote != "" && est.CostRealtime != nil {
+		t.Fatalf("no prices given, yet priced: %+v", est.CostRealtime)
+	}
+}
+
+func TestEstimatePilotMeasuresAnswers(t *testing.T) {
+	rows := make([]string, 500)
+	for i := range rows {
+		rows[i] = "row " + strings.Repeat("y", i%7)
+	}
+	in := writeCSV(t, rows...)
+	cl := &fakeClient{}
+	job := prompts.Job{Prompt: "{{text}}", Model: "qwen-plus"}.WithDefaults()
+	est, err := RunEstimate(context.Background(), EstimateOptions{Input: in, Job: job, Count: lenCounter,
+		Prices: model.DefaultPrices("cn"), Pilot: 20, Client: cl, ExpectedOutputTokens: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cl.calls.Load() != 20 || est.Pilot == nil || est.Pilot.Rows != 20 {
+		t.Fatalf("pilot: %d calls, %+v", cl.calls.Load(), est.Pilot)
+	}
+	// fakeClient answers 2 completion tokens per row.
+	if est.Output.Expected != 1000 || est.Output.Low != 1000 || est.Output.High != 1000 {
+		t.Fatalf("output %+v, want 2 × 500 rows", est.Output)
+	}
+}
