@@ -44,25 +44,14 @@ Examples:
    bulkgen estimate -i samples/reviews.csv -j samples/sentiment.yaml --pilot 20 --sim --json`,
 		Flags: flags,
 		Action: func(c *cli.Context) error {
-			if c.NArg() > 0 {
-				return &codeError{exitUsage, fmt.Errorf("unexpected argument %q: give the input with -i", c.Args().First())}
-			}
-			job, err := jobFromFlags(c)
+			in, err := jobInputsFromFlags(c)
 			if err != nil {
-				return &codeError{exitUsage, err}
-			}
-			ropts, err := readerOptions(c)
-			if err != nil {
-				return &codeError{exitUsage, err}
-			}
-			prices, err := priceTable(c)
-			if err != nil {
-				return &codeError{exitUsage, err}
+				return err
 			}
 			opts := pipeline.EstimateOptions{
-				Input: c.String("input"), ReaderOptions: ropts, Job: job, Stdin: stdin,
-				Limit: c.Int("limit"), RPM: c.Float64("rpm"), TPM: c.Float64("tpm"), Prices: prices,
-				Count: tokenCounter(job.Model), Pilot: c.Int("pilot"),
+				Input: c.String("input"), ReaderOptions: in.ropts, Job: in.job, Stdin: stdin,
+				Limit: c.Int("limit"), RPM: c.Float64("rpm"), TPM: c.Float64("tpm"), Prices: in.prices,
+				Count: tokenCounter(in.job.Model), Pilot: c.Int("pilot"),
 				ExpectedOutputTokens: c.Int64("expect-output-tokens"),
 			}
 			if opts.Pilot < 0 {

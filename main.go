@@ -254,19 +254,38 @@ func runFlags() []cli.Flag {
 	}
 }
 
+// jobInputs are what run and estimate both take from the flags.
+type jobInputs struct {
+	job    prompts.Job
+	ropts  readers.Options
+	prices *model.Prices
+}
+
+func jobInputsFromFlags(c *cli.Context) (jobInputs, error) {
+	var in jobInputs
+	if c.NArg() > 0 {
+		return in, &codeError{exitUsage, fmt.Errorf("unexpected argument %q: give the input with -i (see bulkgen %s --help)", c.Args().First(), c.Command.Name)}
+	}
+	var err error
+	if in.job, err = jobFromFlags(c); err != nil {
+		return in, &codeError{exitUsage, err}
+	}
+	if in.ropts, err = readerOptions(c); err != nil {
+		return in, &codeError{exitUsage, err}
+	}
+	if in.prices, err = priceTable(c); err != nil {
+		return in, &codeError{exitUsage, err}
+	}
+	return in, nil
+}
+
 // runAction maps flags to pipeline.Options and runs.
 func runAction(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer) error {
-	if c.NArg() > 0 {
-		return &codeError{exitUsage, fmt.Errorf("unexpected argument %q: give the input with -i (see bulkgen run --help)", c.Args().First())}
-	}
-	job, err := jobFromFlags(c)
+	in, err := jobInputsFromFlags(c)
 	if err != nil {
-		return &codeError{exitUsage, err}
+		return err
 	}
-	ropts, err := readerOptions(c)
-	if err != nil {
-		return &codeError{exitUsage, err}
-	}
+	job, ropts, prices := in.job, in.ropts, in.prices
 	wopts := writers.Options{Format: c.String("output-format"), BOM: c.Bool("bom")}
 	if c.String("output") == "-" && wopts.Format == "" {
 		return &codeError{exitUsage, errors.New("writing to stdout (-o -) needs --output-format csv|tsv|jsonl|xlsx")}
@@ -295,10 +314,6 @@ func runAction(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer) error 
 	}
 	if engine.TPM < 0 || engine.MaxTokensTotal < 0 || engine.MaxCost < 0 {
 		return &codeError{exitUsage, errors.New("--tpm, --max-tokens-total and --max-cost cannot be negative")}
-	}
-	prices, err := priceTable(c)
-	if err != nil {
-		return &codeError{exitUsage, err}
 	}
 	if engine.Concurrency < 1 {
 		return &codeError{exitUsage, fmt.Errorf("-c %d: concurrency must be at least 1", engine.Concurrency)}
