@@ -78,9 +78,15 @@ Examples:
 	}
 }
 
-// tokenCounter counts a request's billed input tokens for model.
+// tokenCounter counts a request's billed input tokens with the embedded
+// Qwen tokenizer (falling back to the generous estimate only if its data
+// cannot be loaded, which would be a build defect).
 func tokenCounter(modelName string) pipeline.TokenCounter {
 	return func(req model.Request) (int64, bool) {
-		return model.EstimatePromptTokens(req), false
+		n, exact, err := model.PromptTokens(req)
+		if err != nil {
+			return model.EstimatePromptTokens(req), false
+		}
+		return n, exact
 	}
 }

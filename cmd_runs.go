@@ -74,9 +74,24 @@ Examples:
 			UsageText: "bulkgen runs show ID [--json]",
 			Flags:     []cli.Flag{storeFlag, jsonFlag},
 			Action: func(c *cli.Context) error {
-				id, err := strconv.ParseInt(c.Args().First(), 10, 64)
-				if err != nil || c.NArg() != 1 {
+				// urfave/cli stops reading flags at the first argument, so
+				// "show 12 --json" (the documented order) arrives as two
+				// arguments; accept the flag there too.
+				asJSON := c.Bool("json")
+				var ids []string
+				for _, a := range c.Args().Slice() {
+					if a == "--json" || a == "-json" {
+						asJSON = true
+					} else {
+						ids = append(ids, a)
+					}
+				}
+				if len(ids) != 1 {
 					return &codeError{exitUsage, errors.New("give one run ID, as listed by bulkgen runs")}
+				}
+				id, err := strconv.ParseInt(ids[0], 10, 64)
+				if err != nil {
+					return &codeError{exitUsage, fmt.Errorf("run ID %q: give the number bulkgen runs lists", ids[0])}
 				}
 				s, err := openStoreForReading(c)
 				if err != nil {
@@ -90,7 +105,7 @@ Examples:
 				if err != nil {
 					return err
 				}
-				if c.Bool("json") {
+				if asJSON {
 					return printJSON(stdout, runJSON(r))
 				}
 				tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)

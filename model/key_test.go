@@ -43,3 +43,25 @@ func TestEstimatePromptTokensErrsHigh(t *testing.T) {
 		t.Errorf("estimate %d ignores the default system prompt", n)
 	}
 }
+
+func TestPromptTokensDocumentedExamples(t *testing.T) {
+	msgs := []Message{{Role: "system", Content: "You are a helpful assistant."}, {Role: "user", Content: "你是谁？"}}
+	off := false
+	for _, tt := range []struct {
+		model string
+		want  int64
+	}{{"qwen-plus", 26}, {"qwen-max", 22}} {
+		n, exact, err := PromptTokens(Request{Model: tt.model, Messages: msgs, EnableThinking: &off})
+		if err != nil || !exact || n != tt.want {
+			t.Errorf("%s: %d tokens (exact %v, err %v), want %d as billed", tt.model, n, exact, err, tt.want)
+		}
+	}
+	// Without a system message the service adds the default one.
+	n, _, _ := PromptTokens(Request{Model: "qwen-plus", Messages: msgs[1:], EnableThinking: &off})
+	if n != 26 {
+		t.Errorf("default system prompt not counted: %d", n)
+	}
+	if _, exact, _ := PromptTokens(Request{Model: "qwen3.5-plus", Messages: msgs}); exact {
+		t.Error("qwen3.5 uses another vocabulary; the count must be marked as an estimate")
+	}
+}

@@ -91,28 +91,8 @@ func (c *caller) do(t task) (Result, error) {
 	key := model.RequestKey(c.cfg.Endpoint, t.req)
 
 	// Answered before?
-	if c.cfg.Store != nil {
-		resp, same, ok, err := c.cfg.Store.Lookup(c.callCtx, key)
-		if err != nil {
-			return r, fmt.Errorf("run store: %w", err)
-		}
-		if ok && (same || !c.cfg.Refresh) {
-			r.Response, r.Deduped, r.FromStore = resp, same, !same
-			return r, nil
-		}
-		if c.cfg.KeepErrors && !c.cfg.Refresh {
-			msg, ok, err := c.cfg.Store.LookupError(c.callCtx, key)
-			if err != nil {
-				return r, fmt.Errorf("run store: %w", err)
-			}
-			if ok {
-				r.Err, r.FromStore = &StoredError{Msg: msg}, true
-				return r, nil
-			}
-		}
-	} else if resp, ok := c.recent.get(key); ok {
-		r.Response, r.Deduped = resp, true
-		return r, nil
+	if done, err := c.answered(key, &r); done || err != nil {
+		return r, err
 	}
 
 	// Asked right now by another row? Wait for its answer.
@@ -133,6 +113,15 @@ func (c *caller) do(t task) (Result, error) {
 		}
 		r.Response, r.Err, r.Deduped = f.res.Response, f.res.Err, true
 		return r, nil
+	}
+	// Look again: the row this one would have joined may have finished
+	// between the lookup above and the join.
+	if done, err := c.answered(key, &r); done || err != nil {
+		if err != nil {
+			r.unfinished = true
+		}
+		c.flights.finish(key, f, r)
+		return r, err
 	}
 	r = c.send(t, r)
 	var saveErr error
@@ -156,6 +145,38 @@ func (c *caller) do(t task) (Result, error) {
 	return r, nil
 }
 
+// answered fills r from an earlier answer to the request key, if there is
+// one: the store (this run or, unless --refresh, an earlier one) or, with
+// no store, the recent in-run answers.
+func (c *caller) answered(key string, r *Result) (bool, error) {
+	if c.cfg.Store == nil {
+		if resp, ok := c.recent.get(key); ok {
+			r.Response, r.Deduped = resp, true
+			return true, nil
+		}
+		return false, nil
+	}
+	resp, same, ok, err := c.cfg.Store.Lookup(c.callCtx, key)
+	if err != nil {
+		return false, fmt.Errorf("run store: %w", err)
+	}
+	if ok && (same || !c.cfg.Refresh) {
+		r.Response, r.Deduped, r.FromStore = resp, same, !same
+		return true, nil
+	}
+	if c.cfg.KeepErrors && !c.cfg.Refresh {
+		msg, ok, err := c.cfg.Store.LookupError(c.callCtx, key)
+		if err != nil {
+			return false, fmt.Errorf("run store: %w", err)
+		}
+		if ok {
+			r.Err, r.FromStore = &StoredError{Msg: msg}, true
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
 // send asks the service, retrying what is retryable.
 func (c *caller) send(t task, r Result) Result {
 	promptEst := model.EstimatePromptTokens(t.req)
@@ -167,9 +188,11 @@ func (c *caller) send(t task, r Result) Result {
 		outEst := c.outputEstimate(t.req)
 		est := promptEst + outEst
 		estUsage := model.Usage{PromptTokens: promptEst, CompletionTokens: outEst, TotalTokens: est}
-		held, ok := c.reserve(estUsage)
+		held, ok := c.reserve(c.sendCtx, estUsage)
 		if !ok {
-			c.stopSending(ErrBudget)
+			if c.sendCtx.Err() == nil {
+				c.stopSending(ErrBudget)
+			}
 			r.unfinished = true
 			return r
 		}
@@ -266,12 +289,14 @@ func (c *caller) sawOutput(n int64) {
 }
 
 // reserve holds the estimated usage against every budget, or reports that
-// one of them could be crossed (then nothing is held).
-func (c *caller) reserve(est model.Usage) ([]float64, bool) {
+// one of them could be crossed (then nothing is held). While other requests
+// hold reservations it waits for them to settle first: their estimates are
+// worst cases, and what they really use may leave room.
+func (c *caller) reserve(ctx context.Context, est model.Usage) ([]float64, bool) {
 	held := make([]float64, len(c.budgets))
 	for i, b := range c.budgets {
 		n := b.measure(est)
-		if !b.reserve(n) {
+		if !b.reserve(ctx, n) {
 			for k := 0; k < i; k++ {
 				c.budgets[k].settle(held[k], 0)
 			}
@@ -296,19 +321,40 @@ type budget struct {
 	limit    float64
 	spent    float64
 	reserved float64
+	holders  int           // reservations outstanding
+	settled  chan struct{} // closed and replaced on every settle
 	measure  func(model.Usage) float64
 }
 
-// reserve holds n for a request about to be sent, or reports that sending
-// it could cross the budget.
-func (b *budget) reserve(n float64) bool {
+// reserve holds n for a request about to be sent. When it does not fit it
+// waits for outstanding reservations to settle and tries again; it reports
+// false only when it cannot fit even with nothing else in flight (or ctx
+// ends): then sending it could cross the budget.
+func (b *budget) reserve(ctx context.Context, n float64) bool {
 	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.spent+b.reserved+n > b.limit {
-		return false
+	for {
+		if b.spent+b.reserved+n <= b.limit {
+			b.reserved += n
+			b.holders++
+			b.mu.Unlock()
+			return true
+		}
+		if b.holders == 0 {
+			b.mu.Unlock()
+			return false
+		}
+		if b.settled == nil {
+			b.settled = make(chan struct{})
+		}
+		ch := b.settled
+		b.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return false
+		}
+		b.mu.Lock()
 	}
-	b.reserved += n
-	return true
 }
 
 // settle replaces a reservation with what the request really used.
@@ -316,6 +362,11 @@ func (b *budget) settle(reserved, used float64) {
 	b.mu.Lock()
 	b.reserved -= reserved
 	b.spent += used
+	b.holders--
+	if b.settled != nil {
+		close(b.settled)
+		b.settled = nil
+	}
 	b.mu.Unlock()
 }
 

@@ -193,6 +193,12 @@ func (c *controller) release(sent time.Time, o outcome, retryAfter time.Duration
 		if !c.overloaded() {
 			return
 		}
+		if retryAfter > 0 {
+			// The server said how long to wait, and all sending is
+			// paused for that long; successes measured across the
+			// pause would understate the quota, so only pause.
+			return
+		}
 		c.lastCut = now
 		c.limit = math.Max(1, c.limit*cutFactor)
 		if c.nRecent < minOutcomes {
@@ -266,8 +272,10 @@ func (c *controller) perSecond(n float64, now time.Time) float64 {
 	if len(c.sends) == 0 {
 		return n
 	}
+	// A young run is credited with at least half a second: a quota's
+	// burst allowance, spent in the first moments, is not its rate.
 	age := now.Sub(c.firstSend).Seconds()
-	return n / math.Min(1, math.Max(0.05, age))
+	return n / math.Min(1, math.Max(0.5, age))
 }
 
 // lastSecond counts the times in w within the second before now.

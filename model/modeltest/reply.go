@@ -44,7 +44,7 @@ func generate(req *chatRequest) reply {
 		task = taskTranslate
 	}
 
-	rep := reply{promptTokens: promptTokens(req.messages), choices: make([]choice, req.n)}
+	rep := reply{promptTokens: promptTokens(req), choices: make([]choice, req.n)}
 	for i := range rep.choices {
 		hi := mix(h + uint64(i))
 		var c choice

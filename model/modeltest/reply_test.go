@@ -59,22 +59,30 @@ func TestTruncateTokens(t *testing.T) {
 	}
 }
 
-// TestPromptTokens checks the ChatML count, with the default system
-// message added when there is none.
+// TestPromptTokens checks the billed input count against the service's own
+// documented examples: system "You are a helpful assistant." + user "你是谁？"
+// is 26 tokens on qwen-plus (Qwen3 template, thinking off) and 22 on the
+// Qwen2.5-based example of the API reference; a missing system message is
+// billed as the default one.
 func TestPromptTokens(t *testing.T) {
 	withSystem := []message{{"system", defaultSystemPrompt}, {"user", "你是谁？"}}
-	// system: 2 (role) + 7 (28 bytes) + 3; user: 1 + 4 + 3; assistant header: 3.
-	if got := promptTokens(withSystem); got != 23 {
-		t.Errorf("with system: %d, want 23", got)
+	for _, tt := range []struct {
+		model string
+		msgs  []message
+		want  int
+	}{
+		{"qwen-plus", withSystem, 26},
+		{"qwen-plus", withSystem[1:], 26},
+		{"qwen-max", withSystem, 22},
+	} {
+		if got := promptTokens(&chatRequest{model: tt.model, messages: tt.msgs}); got != tt.want {
+			t.Errorf("%s with %d messages: %d, want %d", tt.model, len(tt.msgs), got, tt.want)
+		}
 	}
-	if got := promptTokens(withSystem[1:]); got != 23 {
-		t.Errorf("default system not counted: %d, want 23", got)
-	}
-
 	s := start(t, Options{})
 	a := post(t, compatURL(s), `{"model":"qwen-plus","messages":[{"role":"user","content":"你是谁？"}]}`)
-	if got := num(decode(t, a.body), "usage.prompt_tokens"); got != 23 {
-		t.Errorf("usage.prompt_tokens %d, want 23", got)
+	if got := num(decode(t, a.body), "usage.prompt_tokens"); got != 26 {
+		t.Errorf("usage.prompt_tokens %d, want 26", got)
 	}
 }
 

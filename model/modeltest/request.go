@@ -412,7 +412,7 @@ func checkPrompt(req *chatRequest) *apiError {
 			return errInvalidParameter(msgJSONWord)
 		}
 	}
-	if n := promptTokens(req.messages); n > req.info.maxInput {
+	if n := promptTokens(req); n > req.info.maxInput {
 		return errInvalidParameter("Range of input length should be [1, %d]", req.info.maxInput)
 	}
 	return nil

@@ -1,6 +1,10 @@
 package modeltest
 
-import "unicode/utf8"
+import (
+	"unicode/utf8"
+
+	"bulkgen/model/tokenizer"
+)
 
 // EstimateTokens is a deterministic stand-in for Qwen's tokenizer: one
 // token per CJK character (Han, kana, Hangul, CJK and full-width
@@ -76,21 +80,21 @@ func isCJK(r rune) bool {
 // system message (notes §1.2); it is billed like a sent one.
 const defaultSystemPrompt = "You are a helpful assistant."
 
-// promptTokens counts a conversation the way ChatML frames it: every
-// message is "<|im_start|>role\ncontent<|im_end|>\n" (three framing tokens
-// plus role and content), and the prompt ends with the assistant header
-// "<|im_start|>assistant\n" (three more).
-func promptTokens(msgs []message) int {
-	n := 3
-	hasSystem := false
-	for _, m := range msgs {
-		if m.Role == "system" {
-			hasSystem = true
-		}
-		n += EstimateTokens(m.Role) + EstimateTokens(m.Content) + 3
+// promptTokens counts the input tokens of a request as the service bills
+// them: the messages in the model family's chat template (Qwen3's adds an
+// empty think block when thinking is off), with the default system prompt
+// when the request has none, counted with the real Qwen tokenizer. So the
+// simulator's prompt_tokens are what `bulkgen estimate` must predict.
+// Completion tokens stay on EstimateTokens, which also cuts replies at
+// max_tokens, so that a reply never reports more than max_tokens.
+func promptTokens(req *chatRequest) int {
+	tok, err := tokenizer.Qwen()
+	if err != nil {
+		panic("modeltest: tokenizer data: " + err.Error()) // embedded: a build defect
 	}
-	if !hasSystem {
-		n += EstimateTokens("system") + EstimateTokens(defaultSystemPrompt) + 3
+	msgs := make([]tokenizer.Message, len(req.messages))
+	for i, m := range req.messages {
+		msgs[i] = tokenizer.Message{Role: m.Role, Content: m.Content}
 	}
-	return n
+	return tok.CountChat(tokenizer.TemplateFor(req.model), tokenizer.WithDefaultSystem(msgs), req.thinking)
 }

