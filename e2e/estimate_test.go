@@ -1,0 +1,65 @@
+package e2e
+
+import (
+	"encoding/json"
+	"math"
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	"bulkgen/model/modeltest"
+)
+
+// TestEstimateMatchesBilledUsage is the truth check: the simulator bills
+// prompt tokens with the same Qwen tokenizer and chat template, so the
+// estimate's input tokens must equal the billed prompt tokens, and with a
+// pilot over every row the expected cost must equal the sum of the cost
+// column of the real run.
+func TestEstimateMatchesBilledUsage(t *testing.T) {
+	sim := newSim(t, modeltest.Options{})
+	dir := t.TempDir()
+	inputs := makeInputs(t, dir, 30)
+	// The simulator is not a DashScope host, so it has no built-in prices.
+	prices := writeFile(t, dir, "prices.yaml", "prices:\n  - model: qwen-plus\n    tiers: [{input: 0.8, output: 2}]\n")
+	args := []string{"--prices", prices, "-i", inputs["csv"], "--prompt", "把商品名称翻译成英文：{{商品名称}} (note {{note}})", "-m", "qwen-plus", "--enable-thinking=false"}
+
+	r := bulkgen(t, sim, "", append([]string{"estimate", "--json", "--pilot", "30", "--base-url", sim.CompatibleBaseURL(),
+		"--api-key-env", "BULKGEN_TEST_KEY"}, args...)...)
+	if r.code != 0 {
+		t.Fatalf("estimate exit %d\n%s", r.code, r.stderr)
+	}
+	var est struct {
+		Rows        int64 `json:"rows"`
+		InputTokens struct {
+			Total int64 `json:"total"`
+			Exact bool  `json:"exact"`
+		} `json:"input_tokens"`
+		CostRealtime struct{ Expected float64 } `json:"cost_realtime"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &est); err != nil {
+		t.Fatalf("%v\n%s", err, r.stdout)
+	}
+	out := filepath.Join(dir, "out.csv")
+	r = bulkgen(t, sim, "", append([]string{"run", "-o", out, "--store", filepath.Join(dir, "s.db")}, args...)...)
+	if r.code != 0 {
+		t.Fatalf("run exit %d\n%s", r.code, r.stderr)
+	}
+	tb := readTable(t, out)
+	var billed int64
+	var cost float64
+	for i := range tb.rows {
+		n, _ := strconv.ParseInt(tb.get(i, "prompt_tokens"), 10, 64)
+		c, err := strconv.ParseFloat(tb.get(i, "cost"), 64)
+		if err != nil {
+			t.Fatalf("row %d cost %q", i, tb.get(i, "cost"))
+		}
+		billed += n
+		cost += c
+	}
+	if est.Rows != 30 || !est.InputTokens.Exact || est.InputTokens.Total != billed {
+		t.Fatalf("estimate %d rows, %d input tokens (exact %v); billed %d", est.Rows, est.InputTokens.Total, est.InputTokens.Exact, billed)
+	}
+	if math.Abs(est.CostRealtime.Expected-cost) > 1e-9 {
+		t.Fatalf("estimated cost %.10f, sum of cost column %.10f", est.CostRealtime.Expected, cost)
+	}
+}
