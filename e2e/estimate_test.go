@@ -63,3 +63,29 @@ func TestEstimateMatchesBilledUsage(t *testing.T) {
 		t.Fatalf("estimated cost %.10f, sum of cost column %.10f", est.CostRealtime.Expected, cost)
 	}
 }
+
+// TestTPMKeepsUnderTheTokenQuota: with --tpm at the simulator's own
+// tokens-per-minute quota, the run paces itself and is never throttled.
+func TestTPMKeepsUnderTheTokenQuota(t *testing.T) {
+	sim := newSim(t, modeltest.Options{TPM: 120000}) // 2,000 tokens/s
+	dir := t.TempDir()
+	inputs := makeInputs(t, dir, 60)
+	out := filepath.Join(dir, "out.csv")
+	r := bulkgen(t, sim, "", "run", "-i", inputs["csv"], "-o", out, "-c", "16", "--tpm", "120000",
+		"--max-tokens", "20", "--prompt", "{{商品名称}}", "--fixed-concurrency")
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	st := sim.Stats()
+	t.Logf("%d requests, %d throttled, %d prompt + %d completion tokens", st.Requests, st.Throttled, st.PromptTokens, st.CompletionTokens)
+	if st.Throttled != 0 || st.Requests != 60 {
+		t.Fatalf("--tpm at the quota: %d of %d requests throttled", st.Throttled, st.Requests)
+	}
+	// Without --tpm the same run is throttled: the test can fail.
+	sim2 := newSim(t, modeltest.Options{TPM: 120000})
+	r = bulkgen(t, sim2, "", "run", "-i", inputs["csv"], "-o", filepath.Join(dir, "o2.csv"), "-c", "16",
+		"--max-tokens", "20", "--prompt", "{{商品名称}}", "--fixed-concurrency", "--no-store")
+	if sim2.Stats().Throttled == 0 {
+		t.Fatalf("without --tpm nothing was throttled; the quota is too loose for this test to mean anything (exit %d)", r.code)
+	}
+}
