@@ -2,9 +2,7 @@ package pipeline
 
 import (
 	"context"
-	"fmt"
 	"math"
-	"os"
 	"sync"
 	"time"
 
@@ -223,9 +221,6 @@ func (c *controller) release(sent time.Time, o outcome, retryAfter time.Duration
 		if c.fixedRPS > 0 {
 			target = math.Min(target, c.fixedRPS)
 		}
-		if debugLimits {
-			fmt.Fprintf(os.Stderr, "%s cut: limit %.1f rate %.2f (recent %d)\n", now.Format("15:04:05.000"), c.limit, target, c.nRecent)
-		}
 		if c.pacer == nil {
 			c.pacer = rate.NewLimiter(rate.Limit(target), 1)
 		} else {
@@ -287,8 +282,8 @@ func lastSecond(w []time.Time, now time.Time) float64 {
 	return float64(n)
 }
 
-// limitSnapshot reports the current adaptive concurrency and rate, for the
-// summary.
+// limitSnapshot reports the current adaptive concurrency and rate (0: not
+// paced), for tests and diagnostics.
 func (c *controller) limitSnapshot() (concurrency int, rps float64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -319,5 +314,3 @@ func (p *tokenPacer) wait(ctx context.Context, tokens int64) error {
 	n := int(min(tokens, int64(p.lim.Burst())))
 	return p.lim.WaitN(ctx, max(1, n))
 }
-
-var debugLimits = os.Getenv("BULKGEN_DEBUG_LIMITS") != ""
