@@ -82,11 +82,11 @@ Examples:
 // Qwen tokenizer (falling back to the generous estimate only if its data
 // cannot be loaded, which would be a build defect).
 func tokenCounter(modelName string) pipeline.TokenCounter {
-	return func(req model.Request) (int64, bool) {
-		n, exact, err := model.PromptTokens(req)
-		if err != nil {
-			return model.EstimatePromptTokens(req), false
-		}
-		return n, exact
+	c, err := model.NewPromptCounter(modelName)
+	if err != nil {
+		// The embedded vocabulary failed to load: estimate, and say so
+		// (exact=false marks the figures as estimates).
+		return func(req model.Request) (int64, bool) { return model.EstimatePromptTokens(req), false }
 	}
+	return func(req model.Request) (int64, bool) { return c.Count(req), c.Exact() }
 }

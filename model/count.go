@@ -12,20 +12,54 @@ import (
 // model does not use the Qwen1.5–Qwen3 vocabulary (Qwen3.5 and later,
 // other vendors): the count is then this vocabulary's, an estimate.
 func PromptTokens(req Request) (n int64, exact bool, err error) {
-	tok, err := tokenizer.Qwen()
+	c, err := NewPromptCounter(req.Model)
 	if err != nil {
 		return 0, false, err
+	}
+	return c.Count(req), c.Exact(), nil
+}
+
+// PromptCounter is PromptTokens for many requests to one model: the
+// template and vocabulary are resolved once, not per row. It is safe for
+// concurrent use.
+type PromptCounter struct {
+	model string
+	tok   *tokenizer.Tokenizer
+	tmpl  tokenizer.Template
+	exact bool
+	// thinks is the service's default for enable_thinking on this model.
+	thinks bool
+}
+
+// NewPromptCounter returns a counter for requests to modelName.
+func NewPromptCounter(modelName string) (*PromptCounter, error) {
+	tok, err := tokenizer.Qwen()
+	if err != nil {
+		return nil, err
+	}
+	return &PromptCounter{model: modelName, tok: tok, tmpl: tokenizer.TemplateFor(modelName),
+		exact: tokenizer.ExactFor(modelName), thinks: thinksByDefault(modelName)}, nil
+}
+
+// Exact reports whether counts are the service's own (see PromptTokens).
+func (c *PromptCounter) Exact() bool { return c.exact }
+
+// Count returns the billed input tokens of req. A request for another
+// model than the counter's is counted with that model's template.
+func (c *PromptCounter) Count(req Request) int64 {
+	tmpl, thinks := c.tmpl, c.thinks
+	if req.Model != c.model {
+		tmpl, thinks = tokenizer.TemplateFor(req.Model), thinksByDefault(req.Model)
 	}
 	msgs := make([]tokenizer.Message, len(req.Messages))
 	for i, m := range req.Messages {
 		msgs[i] = tokenizer.Message{Role: m.Role, Content: m.Content}
 	}
-	thinking := req.EnableThinking != nil && *req.EnableThinking
-	if req.EnableThinking == nil {
-		thinking = thinksByDefault(req.Model)
+	thinking := thinks
+	if req.EnableThinking != nil {
+		thinking = *req.EnableThinking
 	}
-	count := tok.CountChat(tokenizer.TemplateFor(req.Model), tokenizer.WithDefaultSystem(msgs), thinking)
-	return int64(count), tokenizer.ExactFor(req.Model), nil
+	return int64(c.tok.CountChat(tmpl, tokenizer.WithDefaultSystem(msgs), thinking))
 }
 
 // thinksByDefault is the service's default for enable_thinking when a

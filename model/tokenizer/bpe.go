@@ -25,7 +25,22 @@ type scratch struct {
 	// a cache miss, while the pairs of real text repeat a lot; this small
 	// table stays in the CPU's near caches.
 	memo [memoSize]uint64
+
+	// pieceCount remembers the token counts of recent pieces for Count.
+	// Real text repeats its words, and bulk inputs repeat their template
+	// text on every row, so most pieces are counted once; a hit costs a
+	// map lookup instead of a BPE run. Emptied when full, so it stays
+	// small however much text passes through.
+	pieceCount map[string]int32
 }
+
+const (
+	// pieceCacheSize bounds pieceCount's entries.
+	pieceCacheSize = 1 << 13
+	// pieceCacheMax is the longest piece (bytes) worth remembering:
+	// longer ones rarely repeat.
+	pieceCacheMax = 48
+)
 
 const (
 	memoBits = 12

@@ -80,10 +80,25 @@ func (t *Tokenizer) count(sc *scratch, s string) int {
 	buf := sc.out[:0]
 	for i := 0; i < len(s); {
 		end := nextPiece(s, i)
-		if end-i == 1 {
+		switch piece := s[i:end]; {
+		case len(piece) == 1:
 			n++ // every single byte is a token
-		} else {
-			buf = t.bpe(sc, s[i:end], buf[:0])
+		case len(piece) <= pieceCacheMax:
+			if c, ok := sc.pieceCount[piece]; ok {
+				n += int(c)
+				break
+			}
+			buf = t.bpe(sc, piece, buf[:0])
+			n += len(buf)
+			if sc.pieceCount == nil {
+				sc.pieceCount = make(map[string]int32, pieceCacheSize)
+			} else if len(sc.pieceCount) >= pieceCacheSize {
+				clear(sc.pieceCount) // keeps the buckets: no garbage
+			}
+			// Clone: the key must not pin the caller's (maybe huge) text.
+			sc.pieceCount[strings.Clone(piece)] = int32(len(buf))
+		default:
+			buf = t.bpe(sc, piece, buf[:0])
 			n += len(buf)
 		}
 		i = end

@@ -371,3 +371,18 @@ func TestPlainNFCIsSound(t *testing.T) {
 		}
 	}
 }
+
+// Count remembers piece counts (scratch.pieceCount); a remembered count
+// must equal a fresh BPE run, also once the cache has been emptied.
+func TestCountCacheAgreesWithEncode(t *testing.T) {
+	tok := qwen(t)
+	text := benchText(1 << 18)
+	rows := strings.SplitAfter(text, "。")
+	for pass := range 2 {
+		for i, row := range rows {
+			if got, want := tok.Count(row), len(tok.Encode(row)); got != want {
+				t.Fatalf("pass %d row %d: Count %d, len(Encode) %d for %q", pass, i, got, want, row)
+			}
+		}
+	}
+}
