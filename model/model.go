@@ -57,6 +57,9 @@ type Response struct {
 	RequestID        string        `json:"request_id,omitempty"`
 	Model            string        `json:"model,omitempty"`
 	Latency          time.Duration `json:"latency"`
+	// Batch marks an answer that came through the Batch API, billed at
+	// the batch price.
+	Batch bool `json:"batch,omitempty"`
 }
 
 // Client sends one chat request and waits for its complete answer.
