@@ -26,7 +26,7 @@ var ErrClosed = errors.New("run store is closed")
 const (
 	// schemaVersion is stored in PRAGMA user_version. Bump it with a
 	// migration in migrate when the tables change.
-	schemaVersion = 1
+	schemaVersion = 2
 
 	// applicationID ("bulk") is stored in PRAGMA application_id so that a
 	// SQLite file of another program is recognised and left alone.
@@ -310,8 +310,16 @@ func (s *Store) migrate(ctx context.Context, conn *sql.Conn) error {
 		}
 	}
 	// version 0 → 1: a new file. Later versions add their steps here.
-	if _, err := tx.ExecContext(ctx, schema); err != nil {
-		return s.fail("create tables", err)
+	if version < 1 {
+		if _, err := tx.ExecContext(ctx, schema); err != nil {
+			return s.fail("create tables", err)
+		}
+	}
+	// 1 → 2: Batch API shards.
+	if version < 2 {
+		if _, err := tx.ExecContext(ctx, schemaBatches); err != nil {
+			return s.fail("create tables", err)
+		}
 	}
 	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA application_id = %d; PRAGMA user_version = %d`, applicationID, schemaVersion)); err != nil {
 		return s.fail("create tables", err)
