@@ -9,11 +9,21 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"gopkg.in/yaml.v3"
 
 	"bulkgen/model"
+)
+
+// Tasks a job can name with `task:`. The empty task is a generate job, or
+// an extract job when fields are given.
+const (
+	TaskGenerate  = "generate"  // free text into the output column
+	TaskLabel     = "label"     // classify: fields with at least one list of labels
+	TaskExtract   = "extract"   // structured fields out of free text
+	TaskTranslate = "translate" // free text; its logic lives outside this package
 )
 
 // Defaults the service's own documentation gives or that the README promises.
@@ -29,6 +39,7 @@ const (
 // and flags can be layered (flags override the file) and so that an unset
 // parameter is not sent and the service default applies.
 type Job struct {
+	Task         string `yaml:"task"`
 	Model        string `yaml:"model"`
 	System       string `yaml:"system"`
 	Prompt       string `yaml:"prompt"`
@@ -41,8 +52,21 @@ type Job struct {
 	Stop           StopList `yaml:"stop"`
 	EnableThinking *bool    `yaml:"enable_thinking"`
 	ResponseFormat string   `yaml:"response_format"`
-	systemSet      bool     // System was given explicitly (even as "")
-	source         string   // file the job came from, for messages
+
+	// Fields, when set, make the answer a JSON object with these keys,
+	// one output column each (from `fields:` or `schema:` in the file).
+	Fields *Fields `yaml:"-"`
+
+	systemSet bool   // System was given explicitly (even as "")
+	source    string // file the job came from, for messages
+}
+
+// jobFile is the YAML shape of a job file: the Job plus the field specs,
+// which are read from their nodes to keep key order and line numbers.
+type jobFile struct {
+	Job        `yaml:",inline"`
+	FieldsSpec yaml.Node `yaml:"fields"`
+	SchemaSpec yaml.Node `yaml:"schema"`
 }
 
 // StopList accepts `stop: "###"` as well as `stop: ["###", "\n\n"]`.
@@ -72,7 +96,7 @@ func LoadJob(path string) (Job, error) {
 	if err != nil {
 		return Job{}, fmt.Errorf("read job file: %w", err)
 	}
-	job, err := ParseJob(data)
+	job, err := parseJob(data, filepath.Dir(path))
 	if err != nil {
 		return Job{}, fmt.Errorf("job file %s: %w", path, err)
 	}
@@ -80,16 +104,57 @@ func LoadJob(path string) (Job, error) {
 	return job, nil
 }
 
-// ParseJob parses the YAML text of a job file.
-func ParseJob(data []byte) (Job, error) {
-	var job Job
+// flowQuestionMark reports an unquoted optional type such as `string?,`
+// in a flow collection, which YAML cannot parse.
+func flowQuestionMark(data []byte) bool {
+	for i := 1; i < len(data); i++ {
+		if data[i] != '?' || !(isLetter(data[i-1]) || data[i-1] == ']') {
+			continue
+		}
+		j := i + 1
+		for j < len(data) && data[j] == ' ' {
+			j++
+		}
+		if j < len(data) && (data[j] == ',' || data[j] == '}' || data[j] == ']') {
+			return true
+		}
+	}
+	return false
+}
+
+func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+
+// ParseJob parses the YAML text of a job file. A `schema:` path is read
+// relative to the current directory (LoadJob reads it relative to the job
+// file).
+func ParseJob(data []byte) (Job, error) { return parseJob(data, "") }
+
+func parseJob(data []byte, dir string) (Job, error) {
+	var file jobFile
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
-	if err := dec.Decode(&job); err != nil {
+	if err := dec.Decode(&file); err != nil {
 		if errors.Is(err, io.EOF) {
 			return Job{}, errors.New("the file is empty; it needs at least a `prompt:`")
 		}
-		return Job{}, fmt.Errorf("%w (known keys: model, system, prompt, output_column, temperature, top_p, max_tokens, seed, stop, enable_thinking, response_format)", err)
+		if strings.Contains(err.Error(), "did not find expected") && flowQuestionMark(data) {
+			// libyaml ends a plain scalar at "?" inside { } and [ ].
+			return Job{}, fmt.Errorf("%w (inside { } or [ ], quote a type ending in ?, e.g. {type: \"string?\"})", err)
+		}
+		return Job{}, fmt.Errorf("%w (known keys: task, model, system, prompt, output_column, fields, schema, temperature, top_p, max_tokens, seed, stop, enable_thinking, response_format)", err)
+	}
+	job := file.Job
+	var err error
+	switch fields, schema := &file.FieldsSpec, &file.SchemaSpec; {
+	case fields.Kind != 0 && schema.Kind != 0:
+		return Job{}, fmt.Errorf("line %d: give either fields: (shorthand) or schema: (JSON Schema), not both", schema.Line)
+	case fields.Kind != 0:
+		job.Fields, err = parseFieldsShorthand(fields)
+	case schema.Kind != 0:
+		job.Fields, err = parseSchemaSpec(schema, dir)
+	}
+	if err != nil {
+		return Job{}, err
 	}
 	// Find out whether `system:` was present at all, so that an explicit
 	// empty system prompt ("send none") is told apart from "not given".
@@ -119,6 +184,11 @@ func (j Job) WithDefaults() Job {
 	if j.OutputColumn == "" {
 		j.OutputColumn = DefaultOutputColumn
 	}
+	if j.Fields != nil && j.ResponseFormat == "" {
+		// JSON mode rather than json_schema: every model supports it, and
+		// the instruction the Renderer appends names the keys and labels.
+		j.ResponseFormat = "json_object"
+	}
 	return j
 }
 
@@ -127,6 +197,19 @@ func (j Job) WithDefaults() Job {
 // request instead of on every row.
 func (j Job) Validate() error {
 	var problems []string
+	switch j.Task {
+	case "", TaskGenerate, TaskLabel, TaskExtract, TaskTranslate:
+	default:
+		problems = append(problems, fmt.Sprintf("task %q: use generate, label, extract or translate", j.Task))
+	}
+	switch {
+	case (j.Task == TaskLabel || j.Task == TaskExtract) && j.Fields == nil:
+		problems = append(problems, fmt.Sprintf("task %s needs fields: give `fields:` (e.g. label: [positive, negative]) or `schema:` in the job file", j.Task))
+	case (j.Task == TaskGenerate || j.Task == TaskTranslate) && j.Fields != nil:
+		problems = append(problems, fmt.Sprintf("task %s writes free text, but fields are given: use task: extract or label, or remove the fields", j.Task))
+	case j.Task == TaskLabel && !j.Fields.hasEnum():
+		problems = append(problems, "task label needs a field with a list of labels, e.g. label: [positive, negative, neutral]")
+	}
 	if strings.TrimSpace(j.Prompt) == "" {
 		problems = append(problems, "no prompt: give `prompt:` in the job file or --prompt")
 	}
@@ -145,7 +228,11 @@ func (j Job) Validate() error {
 	switch j.ResponseFormat {
 	case "", "text":
 	case "json_object":
-		if !strings.Contains(strings.ToLower(j.System+j.Prompt), "json") {
+		text := j.System + j.Prompt
+		if j.Fields != nil {
+			text += j.Fields.Instruction() // the Renderer appends it to the system prompt
+		}
+		if !strings.Contains(strings.ToLower(text), "json") {
 			problems = append(problems, "response_format json_object needs the word \"json\" in the system prompt or the prompt (the service rejects the request otherwise)")
 		}
 	default:

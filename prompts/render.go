@@ -2,6 +2,7 @@ package prompts
 
 import (
 	"fmt"
+	"strings"
 
 	"bulkgen/model"
 )
@@ -9,16 +10,24 @@ import (
 // Renderer turns rows into requests for one job and one input header.
 // It is immutable after NewRenderer and safe for concurrent use.
 type Renderer struct {
-	job    Job
-	user   *Bound
-	system *Bound // nil when the system prompt has no placeholders
-	base   model.Request
+	job         Job
+	user        *Bound
+	system      *Bound // nil when the system prompt has no placeholders
+	instruction string // the fields' JSON instruction, "" for free text
+	fixedSystem string // the whole system prompt when it has no placeholders
+	base        model.Request
 }
 
 // NewRenderer parses the job's templates and checks every column they use
 // against header. It is the check that runs before any request is sent: a
 // missing column is a *MissingColumnError naming it and listing the columns
 // that exist.
+//
+// A job with fields gets their Instruction appended to its system prompt
+// (after the row is filled in, so the instruction's braces are never read
+// as placeholders). With an explicitly empty system prompt the instruction
+// alone is sent as the system message: without it the reply would not
+// follow the fields.
 func NewRenderer(job Job, header []string, inputName string) (*Renderer, error) {
 	if err := job.Validate(); err != nil {
 		return nil, err
@@ -32,6 +41,13 @@ func NewRenderer(job Job, header []string, inputName string) (*Renderer, error) 
 		return nil, err
 	}
 	r := &Renderer{job: job, user: user, base: job.requestTemplate()}
+	if job.Fields != nil {
+		r.instruction = job.Fields.Instruction()
+	}
+	r.fixedSystem = job.System
+	if r.instruction != "" {
+		r.fixedSystem = appendInstruction(job.System, r.instruction)
+	}
 	if job.System != "" {
 		st, err := ParseTemplate(job.System)
 		if err != nil {
@@ -57,9 +73,12 @@ func (r *Renderer) Render(values []string) (req model.Request, skip bool) {
 		return model.Request{}, true
 	}
 	req = r.base
-	system := r.job.System
+	system := r.fixedSystem
 	if r.system != nil {
 		system = r.system.Render(values)
+		if r.instruction != "" {
+			system = appendInstruction(system, r.instruction)
+		}
 	}
 	if system != "" {
 		req.Messages = []model.Message{{Role: "system", Content: system}, {Role: "user", Content: r.user.Render(values)}}
@@ -67,4 +86,14 @@ func (r *Renderer) Render(values []string) (req model.Request, skip bool) {
 		req.Messages = []model.Message{{Role: "user", Content: r.user.Render(values)}}
 	}
 	return req, false
+}
+
+// appendInstruction puts the fields' instruction after the job's own
+// system prompt, separated by a blank line.
+func appendInstruction(system, instruction string) string {
+	system = strings.TrimRight(system, " \t\r\n")
+	if system == "" {
+		return instruction
+	}
+	return system + "\n\n" + instruction
 }
