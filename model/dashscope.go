@@ -111,7 +111,14 @@ type nativeParameters struct {
 }
 
 type responseFormat struct {
-	Type string `json:"type"`
+	Type       string            `json:"type"`
+	JSONSchema *jsonSchemaFormat `json:"json_schema,omitempty"`
+}
+
+type jsonSchemaFormat struct {
+	Name   string          `json:"name"`
+	Strict bool            `json:"strict"`
+	Schema json.RawMessage `json:"schema"`
 }
 
 // nativeBody is a non-stream answer or one stream frame. Errors use the
@@ -303,6 +310,9 @@ func nativeBodyFor(req Request, stream bool) nativeRequest {
 	}
 	if req.ResponseFormat != "" {
 		r.Parameters.ResponseFormat = &responseFormat{Type: req.ResponseFormat}
+		if req.ResponseFormat == "json_schema" {
+			r.Parameters.ResponseFormat.JSONSchema = &jsonSchemaFormat{Name: "row", Strict: true, Schema: req.JSONSchema}
+		}
 	}
 	return r
 }

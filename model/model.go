@@ -11,6 +11,7 @@ package model
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 )
 
@@ -31,8 +32,11 @@ type Request struct {
 	Seed           *int64    `json:"seed,omitempty"`
 	Stop           []string  `json:"stop,omitempty"`
 	EnableThinking *bool     `json:"enable_thinking,omitempty"`
-	// ResponseFormat is "", "text" or "json_object".
+	// ResponseFormat is "", "text", "json_object" or "json_schema".
 	ResponseFormat string `json:"response_format,omitempty"`
+	// JSONSchema is the schema of a "json_schema" reply (the object's
+	// JSON Schema; it is sent strict, named "row").
+	JSONSchema json.RawMessage `json:"json_schema,omitempty"`
 }
 
 // Usage is the token accounting the service reports for one request.

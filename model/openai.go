@@ -145,6 +145,12 @@ func openAIParams(req Request) openai.ChatCompletionNewParams {
 		p.ResponseFormat = openai.ChatCompletionNewParamsResponseFormatUnion{OfJSONObject: &shared.ResponseFormatJSONObjectParam{}}
 	case "text":
 		p.ResponseFormat = openai.ChatCompletionNewParamsResponseFormatUnion{OfText: &shared.ResponseFormatTextParam{}}
+	case "json_schema":
+		var schema map[string]any
+		_ = json.Unmarshal(req.JSONSchema, &schema) // checked by checkRequest's caller (prompts builds it)
+		p.ResponseFormat = openai.ChatCompletionNewParamsResponseFormatUnion{OfJSONSchema: &shared.ResponseFormatJSONSchemaParam{
+			JSONSchema: shared.ResponseFormatJSONSchemaJSONSchemaParam{Name: "row", Strict: openai.Bool(true), Schema: schema},
+		}}
 	}
 	if req.EnableThinking != nil {
 		// Not an OpenAI field: DashScope (and vLLM's Qwen template) read it

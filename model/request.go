@@ -34,11 +34,15 @@ func checkRequest(req Request) error {
 	}
 	switch req.ResponseFormat {
 	case "", "text", "json_object":
+	case "json_schema":
+		if len(req.JSONSchema) == 0 {
+			return &APIError{Class: Fatal, Message: "response format json_schema without a schema", Hint: "declare fields: or schema: in the job file"}
+		}
 	default:
 		return &APIError{
 			Class:   Fatal,
 			Message: fmt.Sprintf("unknown response format %q", req.ResponseFormat),
-			Hint:    `use "text" or "json_object"`,
+			Hint:    `use "text", "json_object" or "json_schema"`,
 		}
 	}
 	return nil

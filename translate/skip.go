@@ -1,0 +1,178 @@
+package translate
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"unicode"
+)
+
+// CellKind is what the container says about a cell before its text is
+// looked at. Readers of CSV and JSONL only ever have [KindText]; an XLSX
+// caller maps excelize's cell types onto it.
+type CellKind int
+
+const (
+	// KindText is a string cell, or any value of a format without types.
+	KindText CellKind = iota
+	// KindNumber is a numeric cell, including dates and times that Excel
+	// stores as serial numbers with a date format.
+	KindNumber
+	// KindFormula is a cell with a formula; its text is a computed result,
+	// and overwriting it would destroy the formula.
+	KindFormula
+	// KindOther is a boolean or error cell.
+	KindOther
+)
+
+// Reason says why a cell is not sent to the model; the empty Reason means
+// "translate it". The values are short words meant for a run summary
+// ("412 cells skipped: 300 number, 80 code, 32 url").
+type Reason string
+
+// The reasons [Skipper.Skip] returns, in the order it checks them.
+const (
+	Translate      Reason = ""
+	ReasonFormula  Reason = "formula"
+	ReasonNumber   Reason = "number" // a numeric cell, or text that reads as a number
+	ReasonNotText  Reason = "not-text"
+	ReasonEmpty    Reason = "empty"
+	ReasonDate     Reason = "date" // a date or time written as text
+	ReasonURL      Reason = "url"
+	ReasonEmail    Reason = "email"
+	ReasonCode     Reason = "code" // SKUs, IDs, UUIDs: see SkipOptions.CodePattern
+	ReasonNoLetter Reason = "no-letters"
+	// ReasonOtherScript is a cell without a single letter of the source
+	// language's script, e.g. an English brand name in a --from zh sheet.
+	ReasonOtherScript Reason = "other-script"
+)
+
+// DefaultCodePattern matches codes that a translator must leave alone:
+// upper-case letters and digits with - _ . / # : between them and at least
+// one digit ("SKU-2024-0012", "AB12345", "4K", "A1"), UUIDs and hex colours.
+// All-caps words without a digit ("USB", "NEW") are not codes: they are
+// often labels that do need translating.
+const DefaultCodePattern = `^(?:[0-9]|[A-Z][A-Z0-9\-_./#:]*[0-9])[A-Z0-9\-_./#:]*$` +
+	`|^(?i:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$` +
+	`|^#(?i:[0-9a-f]{3}|[0-9a-f]{6})$`
+
+// SkipOptions configures a [Skipper].
+type SkipOptions struct {
+	// From is the source language code ("zh", "en", ...). When set, a cell
+	// needs at least one letter of that language's script to be sent (Han
+	// for zh; Latin for en, fr, de, ...). Empty means auto-detect, and then
+	// only cells without any letter are skipped.
+	From string
+	// CodePattern replaces DefaultCodePattern; it is matched against the
+	// trimmed cell. "-" turns code detection off.
+	CodePattern string
+}
+
+// Skipper decides which cells need translation. It is safe for concurrent
+// use.
+type Skipper struct {
+	scripts []*unicode.RangeTable // nil: any script counts
+	code    *regexp.Regexp        // nil: no code detection
+}
+
+// NewSkipper checks opts and compiles the code pattern. An unknown From
+// or a pattern that does not compile is an error saying which option to fix.
+func NewSkipper(opts SkipOptions) (*Skipper, error) {
+	s := &Skipper{}
+	if opts.From != "" {
+		if _, err := LanguageName(opts.From); err != nil {
+			return nil, fmt.Errorf("source language: %w", err)
+		}
+		s.scripts = scriptsOf(opts.From)
+	}
+	switch opts.CodePattern {
+	case "-":
+	case "":
+		s.code = defaultCode
+	default:
+		re, err := regexp.Compile(opts.CodePattern)
+		if err != nil {
+			return nil, fmt.Errorf("code pattern %q: %w", opts.CodePattern, err)
+		}
+		s.code = re
+	}
+	return s, nil
+}
+
+var (
+	defaultCode = regexp.MustCompile(DefaultCodePattern)
+
+	// number: optional sign, currency symbol or ISO code ("USD 12",
+	// "12 EUR"; the space keeps "ABC123" a code) before or after,
+	// thousands separators (, . space ' and the narrow spaces), decimals,
+	// exponent, percent or per mille, accounting parentheses. Full-width
+	// digits count because CJK sheets use them.
+	numberRE = regexp.MustCompile(`^[-+−]?\(?[-+−]?(?:[$€£¥￥₩₹₽฿₫]\s?|[A-Z]{3}\s)?` +
+		`(?:[0-9０-９]{1,3}(?:[,.'\s\x{00A0}\x{202F}][0-9０-９]{3})+|[0-9０-９]+)(?:[.,][0-9０-９]+)?` +
+		`(?:[eE][-+]?[0-9]+)?(?:\s?(?:%|％|‰|[$€£¥￥₩₹₽฿₫])|\s[A-Z]{3})?\)?$`)
+
+	// date and time as text: 2025-03-12, 2025/3/12, 12.03.2025, 3/12/25,
+	// ISO 8601 date-times, 12:30, 12:30:45, 9:05 PM.
+	dateRE = regexp.MustCompile(`^(?:` +
+		`[0-9]{4}[-/.][0-9]{1,2}[-/.][0-9]{1,2}` +
+		`|[0-9]{1,2}[-/.][0-9]{1,2}[-/.](?:[0-9]{4}|[0-9]{2})` +
+		`)(?:[ T][0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?(?:Z|[+-][0-9]{2}:?[0-9]{2})?)?$` +
+		`|^[0-9]{1,2}:[0-9]{2}(?::[0-9]{2})?(?:\s?(?i:[ap]\.?m\.?))?$`)
+
+	// url: a scheme, or www., or a lower-case host name with a dot and a
+	// top-level domain (so "Mr.Smith" and "e.g." are not URLs).
+	urlRE = regexp.MustCompile(`^(?i:(?:https?|ftp|file)://\S+|www\.\S+\.\S+)$` +
+		`|^[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,24}(?::[0-9]+)?(?:/\S*)?$`)
+
+	emailRE = regexp.MustCompile(`^(?i:mailto:)?[^\s@]+@[^\s@]+\.[^\s@]{2,}$`)
+)
+
+// Skip reports whether a cell needs no model call and why. kind comes from
+// the container (see [CellKind]); text is the cell's text. The checks run in
+// the order of the Reason constants, so a formula is reported as "formula"
+// even when its result is empty. Translate ("") means the cell must be sent.
+func (s *Skipper) Skip(text string, kind CellKind) Reason {
+	switch kind {
+	case KindFormula:
+		return ReasonFormula
+	case KindNumber:
+		return ReasonNumber
+	case KindOther:
+		return ReasonNotText
+	}
+	t := strings.TrimSpace(text)
+	switch {
+	case t == "":
+		return ReasonEmpty
+	case numberRE.MatchString(t):
+		return ReasonNumber
+	case dateRE.MatchString(t):
+		return ReasonDate
+	case urlRE.MatchString(t):
+		return ReasonURL
+	case emailRE.MatchString(t):
+		return ReasonEmail
+	case s.code != nil && s.code.MatchString(t):
+		return ReasonCode
+	}
+	hasLetter, hasSource := false, s.scripts == nil
+	for _, r := range t {
+		if !unicode.IsLetter(r) {
+			continue
+		}
+		hasLetter = true
+		if !hasSource && unicode.In(r, s.scripts...) {
+			hasSource = true
+		}
+		if hasSource {
+			break
+		}
+	}
+	switch {
+	case !hasLetter:
+		return ReasonNoLetter
+	case !hasSource:
+		return ReasonOtherScript
+	}
+	return Translate
+}
