@@ -91,7 +91,7 @@ Try it without a key or network (replies are simulated):
 		OnUsageError: func(c *cli.Context, err error, _ bool) error {
 			return &codeError{exitUsage, fmt.Errorf("%w (see bulkgen %s --help)", err, c.Command.Name)}
 		},
-		Commands: []*cli.Command{runCommand(stdin, stdout, stderr), estimateCommand(stdin, stdout, stderr), runsCommand(stdout), pricesCommand(stdout)},
+		Commands: []*cli.Command{runCommand(stdin, stdout, stderr), estimateCommand(stdin, stdout, stderr), runsCommand(stdout), pricesCommand(stdout), batchCommand(stdin, stdout, stderr)},
 	}
 }
 
@@ -104,6 +104,7 @@ const (
 	catSim    = "Simulator (offline)"
 	catRun    = "Run"
 	catStore  = "Run store (resume, dedupe)"
+	catBatch  = "Batch API (--mode batch)"
 )
 
 func runCommand(stdin io.Reader, stdout, stderr io.Writer) *cli.Command {
@@ -238,6 +239,18 @@ func runFlags() []cli.Flag {
 			Usage: "reuse row errors stored by earlier runs (e.g. content refusals) instead of retrying them"},
 
 		// Run
+		&cli.StringFlag{Name: "mode", Category: catRun, Value: "realtime",
+			Usage: "realtime (one request per row, now) or batch (the provider's Batch API: half price, results within --batch-window; see bulkgen batch --help)"},
+		&cli.StringFlag{Name: "batch-window", Category: catBatch, Value: pipeline.DefaultBatchWindow,
+			Usage: "completion window of each batch: 24h to 336h, or 1d to 14d"},
+		&cli.IntFlag{Name: "batch-max-lines", Category: catBatch, Value: pipeline.MaxBatchLines,
+			Usage: "requests per batch file (the service allows 50,000)"},
+		&cli.IntFlag{Name: "batch-max-mb", Category: catBatch, Value: pipeline.DefaultBatchBytes >> 20,
+			Usage: "size of one batch file in MB (the service allows 500)"},
+		&cli.DurationFlag{Name: "batch-poll", Category: catBatch,
+			Usage: "how often to check the batches (default 30s; 200ms with --sim)"},
+		&cli.BoolFlag{Name: "no-wait", Category: catBatch,
+			Usage: "submit the batches and return; collect them later with bulkgen batch wait, then rerun the command to write the output"},
 		&cli.IntFlag{Name: "limit", Category: catRun, Usage: "process only the first `N` rows"},
 		&cli.BoolFlag{Name: "dry-run", Category: catRun,
 			Usage: "check columns, print the first requests (3, or --limit) and send nothing"},
@@ -263,7 +276,7 @@ type jobInputs struct {
 
 func jobInputsFromFlags(c *cli.Context) (jobInputs, error) {
 	var in jobInputs
-	if c.NArg() > 0 {
+	if c.NArg() > 0 && c.Command.Name != "import" {
 		return in, &codeError{exitUsage, fmt.Errorf("unexpected argument %q: give the input with -i (see bulkgen %s --help)", c.Args().First(), c.Command.Name)}
 	}
 	var err error
@@ -346,14 +359,25 @@ func runAction(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer) error 
 			return &codeError{exitUsage, errors.New("--refresh and --keep-errors need the run store: drop --no-store")}
 		}
 	}
+	batchMode, err := runMode(c)
+	if err != nil {
+		return &codeError{exitUsage, err}
+	}
 	if !opts.DryRun {
-		client, endpoint, closeSim, err := newClient(c, stderr)
+		svc, err := newService(c, stderr, batchMode)
 		if err != nil {
 			return &codeError{exitUsage, err}
 		}
-		defer closeSim()
-		opts.Client = client
-		opts.Engine.Endpoint = endpoint
+		defer svc.close()
+		opts.Client = svc.client
+		opts.Engine.Endpoint = svc.endpoint
+		if batchMode {
+			bo, err := batchOptions(c, svc)
+			if err != nil {
+				return &codeError{exitUsage, err}
+			}
+			opts.Batch = &bo
+		}
 	}
 	rep, err := pipeline.Execute(c.Context, opts)
 	if opts.DryRun {
@@ -513,10 +537,34 @@ func readerOptions(c *cli.Context) (readers.Options, error) {
 // the same protocol and service (the simulator's answers never stand in for
 // a real model's).
 func newClient(c *cli.Context, stderr io.Writer) (client model.Client, endpoint string, closeSim func(), err error) {
-	noop := func() {}
+	svc, err := newService(c, stderr, false)
+	if err != nil {
+		return nil, "", func() {}, err
+	}
+	return svc.client, svc.endpoint, svc.close, nil
+}
+
+// service is the model service a command talks to.
+type service struct {
+	client   model.Client
+	batch    *model.BatchClient // only when asked for
+	endpoint string
+	close    func()
+	sim      bool
+}
+
+// simBatchOptions makes the simulator's batches finish in moments: a
+// demo or test of batch mode should not take the service's hours.
+var simBatchOptions = modeltest.BatchOptions{ValidateTime: 100 * time.Millisecond, FinalizeTime: 100 * time.Millisecond, LinesPerSecond: 2000}
+
+func newService(c *cli.Context, stderr io.Writer, withBatch bool) (service, error) {
+	svc := service{close: func() {}}
 	api := strings.ToLower(c.String("api"))
 	if api != "openai" && api != "dashscope" {
-		return nil, "", noop, fmt.Errorf("--api %q: use openai or dashscope", api)
+		return svc, fmt.Errorf("--api %q: use openai or dashscope", api)
+	}
+	if withBatch && api != "openai" {
+		return svc, errors.New("the Batch API is OpenAI-compatible: drop --api dashscope (the same key works)")
 	}
 	cfg := model.Config{API: api, Timeout: c.Duration("timeout"), Stream: c.Bool("stream")}
 	if c.Bool("sim") {
@@ -525,9 +573,10 @@ func newClient(c *cli.Context, stderr io.Writer) (client model.Client, endpoint 
 			FaultRate: c.Float64("sim-fault-rate"),
 			RPM:       c.Int("sim-rpm"),
 			Seed:      1,
+			Batch:     simBatchOptions,
 		})
 		if err != nil {
-			return nil, "", noop, fmt.Errorf("--sim: start the simulator: %w", err)
+			return svc, fmt.Errorf("--sim: start the simulator: %w", err)
 		}
 		cfg.BaseURL = sim.CompatibleBaseURL()
 		if api == "dashscope" {
@@ -536,30 +585,68 @@ func newClient(c *cli.Context, stderr io.Writer) (client model.Client, endpoint 
 		cfg.APIKey = "sim-key"
 		fmt.Fprintf(stderr, "bulkgen: --sim: replies come from the built-in simulator at %s (simulated, not a real model; no key, no cost)\n", sim.URL())
 		client, err := model.New(cfg)
-		return client, "sim " + api, sim.Close, err
+		if err != nil {
+			sim.Close()
+			return svc, err
+		}
+		svc.client, svc.endpoint, svc.close, svc.sim = client, "sim "+api, sim.Close, true
+	} else {
+		cfg.BaseURL = c.String("base-url")
+		if cfg.BaseURL == "" {
+			u, err := model.DefaultBaseURL(api, strings.ToLower(c.String("region")))
+			if err != nil {
+				return svc, err
+			}
+			cfg.BaseURL = u
+		}
+		keyEnv := c.String("api-key-env")
+		if keyEnv == "" {
+			keyEnv = "DASHSCOPE_API_KEY"
+			if !model.IsDashScopeURL(cfg.BaseURL) {
+				keyEnv = "OPENAI_API_KEY"
+			}
+		}
+		cfg.APIKey = os.Getenv(keyEnv)
+		if cfg.APIKey == "" {
+			if keyEnv == "DASHSCOPE_API_KEY" {
+				return svc, errors.New("no API key: set DASHSCOPE_API_KEY (Model Studio console → API keys; keys are per region), or try --sim to run offline")
+			}
+			return svc, fmt.Errorf("no API key: set %s (or name another variable with --api-key-env; local servers such as vLLM accept any non-empty key)", keyEnv)
+		}
+		client, err := model.New(cfg)
+		if err != nil {
+			return svc, err
+		}
+		svc.client, svc.endpoint = client, api+" "+strings.TrimRight(cfg.BaseURL, "/")
 	}
-	cfg.BaseURL = c.String("base-url")
-	if cfg.BaseURL == "" {
+	if withBatch {
+		bc, err := model.NewBatchClient(model.OpenAIConfig{BaseURL: cfg.BaseURL, APIKey: cfg.APIKey})
+		if err != nil {
+			svc.close()
+			return svc, err
+		}
+		svc.batch = bc
+	}
+	return svc, nil
+}
+
+// serviceEndpoint names the service for request keys the way newService
+// does, without needing a key (batch export and import send nothing).
+func serviceEndpoint(c *cli.Context) (string, error) {
+	api := strings.ToLower(c.String("api"))
+	if api != "openai" && api != "dashscope" {
+		return "", fmt.Errorf("--api %q: use openai or dashscope", api)
+	}
+	if c.Bool("sim") {
+		return "sim " + api, nil
+	}
+	base := c.String("base-url")
+	if base == "" {
 		u, err := model.DefaultBaseURL(api, strings.ToLower(c.String("region")))
 		if err != nil {
-			return nil, "", noop, err
+			return "", err
 		}
-		cfg.BaseURL = u
+		base = u
 	}
-	keyEnv := c.String("api-key-env")
-	if keyEnv == "" {
-		keyEnv = "DASHSCOPE_API_KEY"
-		if !model.IsDashScopeURL(cfg.BaseURL) {
-			keyEnv = "OPENAI_API_KEY"
-		}
-	}
-	cfg.APIKey = os.Getenv(keyEnv)
-	if cfg.APIKey == "" {
-		if keyEnv == "DASHSCOPE_API_KEY" {
-			return nil, "", noop, errors.New("no API key: set DASHSCOPE_API_KEY (Model Studio console → API keys; keys are per region), or try --sim to run offline")
-		}
-		return nil, "", noop, fmt.Errorf("no API key: set %s (or name another variable with --api-key-env; local servers such as vLLM accept any non-empty key)", keyEnv)
-	}
-	client, err = model.New(cfg)
-	return client, api + " " + strings.TrimRight(cfg.BaseURL, "/"), noop, err
+	return api + " " + strings.TrimRight(base, "/"), nil
 }

@@ -73,15 +73,27 @@ func bulkgen(t *testing.T, sim *modeltest.Server, stdin string, args ...string) 
 func prepare(t *testing.T, sim *modeltest.Server, args ...string) *exec.Cmd {
 	t.Helper()
 	full := append([]string{}, args...)
-	if sim != nil && len(args) > 0 && args[0] == "run" {
+	// The service flags go right after the command words: flags after a
+	// positional argument (batch import FILE) are not parsed.
+	at := 0
+	switch {
+	case len(args) > 0 && args[0] == "run":
+		at = 1
+	case len(args) > 1 && args[0] == "batch" && args[1] != "status":
+		at = 2
+	}
+	if sim != nil && at > 0 {
 		base := sim.CompatibleBaseURL()
 		for i, a := range args {
 			if a == "--api" && i+1 < len(args) && args[i+1] == "dashscope" {
 				base = sim.NativeBaseURL()
 			}
 		}
-		full = append(full, "--base-url", base, "--api-key-env", "BULKGEN_TEST_KEY",
-			"--retry-base", "5ms", "--retry-max", "50ms")
+		extra := []string{"--base-url", base, "--api-key-env", "BULKGEN_TEST_KEY"}
+		if args[0] == "run" {
+			extra = append(extra, "--retry-base", "5ms", "--retry-max", "50ms")
+		}
+		full = append(append(append([]string{}, args[:at]...), extra...), args[at:]...)
 	}
 	cmd := exec.Command(binary, full...)
 	cmd.Env = append(os.Environ(), "BULKGEN_TEST_KEY="+simKey, "XDG_CACHE_HOME="+cacheDir(t))

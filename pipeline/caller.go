@@ -79,6 +79,76 @@ func newCaller(cfg Config, client model.Client, stats *Stats, sendCtx, callCtx c
 // do produces one row's result. An error return is a failure of the run
 // itself (the store could not be read or written), not of the row.
 func (c *caller) do(t task) (Result, error) {
+	r, err := c.ask(t)
+	if err != nil || c.cfg.Parser == nil || r.Err != nil || r.Skipped || r.unfinished {
+		return r, err
+	}
+	return c.validate(t, r)
+}
+
+// InvalidReplyError is a row whose reply never passed the job's field
+// checks. It carries the last reply, so that the output shows what the
+// model said.
+type InvalidReplyError struct {
+	Err      error
+	Reply    string
+	Attempts int
+}
+
+func (e *InvalidReplyError) Error() string {
+	reply := e.Reply
+	if r := []rune(reply); len(r) > 300 {
+		reply = string(r[:300]) + "…"
+	}
+	return fmt.Sprintf("invalid reply after %d attempt(s): %v; reply: %s", e.Attempts, e.Err, reply)
+}
+
+func (e *InvalidReplyError) Unwrap() error { return e.Err }
+
+// validate parses r's reply; an invalid one is asked again with the problem
+// fed back (each repair is an ordinary request: stored, deduplicated,
+// retried), up to Retries times. The row's usage adds up every attempt.
+func (c *caller) validate(t task, r Result) (Result, error) {
+	req := t.req
+	var spent model.Usage // earlier attempts
+	for attempt := 1; ; attempt++ {
+		values, perr := c.cfg.Parser.Parse(r.Response.Content)
+		if perr == nil {
+			r.Fields = values
+			r.Response.Usage = addUsage(spent, r.Response.Usage)
+			return r, nil
+		}
+		if attempt > c.cfg.Retries {
+			r.Err = &InvalidReplyError{Err: perr, Reply: r.Response.Content, Attempts: attempt}
+			r.Response.Usage = addUsage(spent, r.Response.Usage)
+			return r, nil
+		}
+		spent = addUsage(spent, r.Response.Usage)
+		req = c.cfg.Parser.Repair(req, r.Response.Content, perr)
+		next, err := c.ask(task{row: t.row, seq: t.seq, req: req})
+		if err != nil || next.Err != nil || next.unfinished {
+			next.Response.Usage = addUsage(spent, next.Response.Usage)
+			next.Attempts += r.Attempts
+			return next, err
+		}
+		next.Attempts += r.Attempts
+		next.FromStore = r.FromStore && next.FromStore
+		next.Deduped = r.Deduped && next.Deduped
+		r = next
+	}
+}
+
+func addUsage(a, b model.Usage) model.Usage {
+	return model.Usage{
+		PromptTokens: a.PromptTokens + b.PromptTokens, CompletionTokens: a.CompletionTokens + b.CompletionTokens,
+		TotalTokens: a.TotalTokens + b.TotalTokens, ReasoningTokens: a.ReasoningTokens + b.ReasoningTokens,
+		CachedTokens: a.CachedTokens + b.CachedTokens,
+	}
+}
+
+// ask produces the answer to one request: from the store, from an
+// identical request in flight, or from the service.
+func (c *caller) ask(t task) (Result, error) {
 	r := Result{Row: t.row, seq: t.seq}
 	switch {
 	case t.err != nil:

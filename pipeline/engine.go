@@ -94,6 +94,21 @@ type Config struct {
 	// MaxCost is a budget in the price's currency (--max-cost); 0 means
 	// none. It needs Price.
 	MaxCost float64
+
+	// Parser, when set, checks every reply (a label or extract job's
+	// JSON fields); an invalid reply is asked again with the problem fed
+	// back, up to Retries times, and every attempt's tokens are counted.
+	Parser ReplyParser
+}
+
+// ReplyParser reads a structured reply (prompts.Fields implements it).
+type ReplyParser interface {
+	// Parse returns the values of a valid reply, one per field, or an
+	// error saying what is wrong with it.
+	Parse(reply string) ([]string, error)
+	// Repair returns the request that asks again, showing the model its
+	// reply and the problem.
+	Repair(req model.Request, reply string, err error) model.Request
 }
 
 func (c Config) withDefaults() Config {
@@ -149,6 +164,9 @@ type Result struct {
 	// has no known price (or the row has no response).
 	Cost   float64
 	Priced bool
+	// Fields are the parsed values of a fields job's reply (Config.Parser),
+	// one per field.
+	Fields []string
 
 	seq        int  // reading order; the reorder key
 	unfinished bool // never finished: the run stopped first
@@ -283,9 +301,9 @@ func Run(ctx context.Context, cfg Config, src readers.Reader, render RenderFunc,
 				if err != nil {
 					return err
 				}
-				if cfg.Price != nil && r.Err == nil && !r.Skipped && !r.unfinished {
+				if cfg.Price != nil && (r.Err == nil || r.Response.Usage.TotalTokens > 0) && !r.Skipped && !r.unfinished {
 					u := r.Response.Usage
-					r.Cost, r.Priced = cfg.Price.Cost(u, cfg.Thinking || u.ReasoningTokens > 0, false), true
+					r.Cost, r.Priced = cfg.Price.Cost(u, cfg.Thinking || u.ReasoningTokens > 0, r.Response.Batch), true
 				}
 				select {
 				case results <- r:

@@ -47,6 +47,11 @@ type Options struct {
 	Command []string
 	// Prices is the price table in effect (nil: costs unknown).
 	Prices *model.Prices
+	// Batch, when set, runs the job through the Batch API (--mode batch).
+	Batch *BatchOptions
+	// KeepReasoning writes the thinking text of thinking models into a
+	// "reasoning" column.
+	KeepReasoning bool
 }
 
 // Report is what a finished (or stopped) run tells the caller.
@@ -59,6 +64,8 @@ type Report struct {
 	Stats     Snapshot
 	Output    string   // where the output went ("" when nothing was written)
 	Warnings  []string // from the writer, e.g. truncated Excel cells
+	// Distribution counts the labels of a fields job (nil otherwise).
+	Distribution *prompts.Distribution
 }
 
 // Execute runs one job from input file to output file. Everything that can
@@ -70,6 +77,15 @@ type Report struct {
 // for is lost; when no row finished, an existing output file is left as it
 // was.
 func Execute(ctx context.Context, opts Options) (Report, error) {
+	if opts.Batch != nil {
+		return executeBatch(ctx, opts)
+	}
+	return execute(ctx, opts, nil)
+}
+
+// execute is Execute in realtime mode. rs, when not nil, is the run store
+// binding to use (a batch run's write phase); otherwise one is opened.
+func execute(ctx context.Context, opts Options, rs *runStore) (Report, error) {
 	src, err := readers.Open(opts.Input, opts.ReaderOptions, opts.Stdin)
 	if err != nil {
 		return Report{}, err
@@ -86,7 +102,14 @@ func Execute(ctx context.Context, opts Options) (Report, error) {
 	if err := checkOutput(opts.Input, opts.Output); err != nil {
 		return Report{}, err
 	}
-	schema, err := NewSchema(src.Columns(), opts.Job.OutputColumn, Thinks(opts.Job))
+	so := SchemaOptions{ReasoningTokens: Thinks(opts.Job), KeepReasoning: opts.KeepReasoning}
+	var dist *prompts.Distribution
+	if f := opts.Job.Fields; f != nil {
+		so.Fields = f.Names()
+		opts.Engine.Parser = f
+		dist = prompts.NewDistribution(f)
+	}
+	schema, err := NewSchemaWith(src.Columns(), opts.Job.OutputColumn, so)
 	if err != nil {
 		return Report{}, err
 	}
@@ -110,12 +133,13 @@ func Execute(ctx context.Context, opts Options) (Report, error) {
 	if err != nil {
 		return Report{}, err
 	}
-	var rs *runStore
-	if opts.StorePath != "" {
+	if rs == nil && opts.StorePath != "" {
 		if rs, err = openRunStore(ctx, opts); err != nil {
 			return Report{}, errors.Join(err, out.Abort())
 		}
 		defer rs.close()
+	}
+	if rs != nil && opts.Engine.Store == nil {
 		opts.Engine.Store = rs
 	}
 	stats := &Stats{}
@@ -142,6 +166,13 @@ func Execute(ctx context.Context, opts Options) (Report, error) {
 		}
 	}
 	sink := func(r Result) error {
+		if dist != nil && !r.Skipped {
+			if r.Err != nil {
+				dist.AddError()
+			} else {
+				dist.Add(r.Fields)
+			}
+		}
 		if err := out.Write(schema.Values(r)); err != nil {
 			return fmt.Errorf("input row %s: %w", r.Row.Key, err) // err names the output file and row
 		}
@@ -153,6 +184,7 @@ func Execute(ctx context.Context, opts Options) (Report, error) {
 	}
 	rep := rep0
 	rep.Stats = stats.Snapshot()
+	rep.Distribution = dist
 	if w, ok := out.(interface{ Warnings() []string }); ok {
 		rep.Warnings = w.Warnings()
 	}

@@ -23,12 +23,30 @@ const (
 // because every column its prompt uses is empty.
 const FinishSkipped = "skipped"
 
-// Schema is the output header: every input column, then the output column,
-// then usage and status columns. It is fixed before the first row.
+// Schema is the output header: every input column, then the output
+// column(s), then usage and status columns. It is fixed before the first
+// row.
 type Schema struct {
-	Header    []string
-	inputCols int
-	reasoning bool
+	Header        []string
+	inputCols     int
+	outputs       int  // 1, or the number of fields of a fields job
+	fields        bool // outputs are the fields of a parsed reply
+	keepReasoning bool
+	reasoning     bool
+}
+
+// ColReasoning holds the model's thinking text (--keep-reasoning).
+const ColReasoning = "reasoning"
+
+// SchemaOptions choose the added columns.
+type SchemaOptions struct {
+	// Fields, when set, are the output columns (one per field of a
+	// label/extract job) instead of the single output column.
+	Fields []string
+	// ReasoningTokens adds the reasoning_tokens column.
+	ReasoningTokens bool
+	// KeepReasoning adds a column with the thinking text.
+	KeepReasoning bool
 }
 
 // NewSchema builds the output header. When an added column's name is
@@ -37,39 +55,62 @@ type Schema struct {
 // prefixed with the output column's name; the output column itself must be
 // new.
 func NewSchema(input []string, outputColumn string, reasoning bool) (*Schema, error) {
+	return NewSchemaWith(input, outputColumn, SchemaOptions{ReasoningTokens: reasoning})
+}
+
+// NewSchemaWith is NewSchema with more choices.
+func NewSchemaWith(input []string, outputColumn string, o SchemaOptions) (*Schema, error) {
 	have := make(map[string]bool, len(input))
 	for _, c := range input {
 		have[c] = true
 	}
-	if have[outputColumn] {
-		return nil, fmt.Errorf("the output column %q is already an input column: choose another name with --output-column (or output_column: in the job file)", outputColumn)
+	outputs := []string{outputColumn}
+	if len(o.Fields) > 0 {
+		outputs = o.Fields
 	}
-	added := []string{ColPromptTokens, ColCompletionTokens, ColTotalTokens}
-	if reasoning {
+	for _, out := range outputs {
+		if have[out] {
+			if len(o.Fields) > 0 {
+				return nil, fmt.Errorf("the field %q is already an input column: rename the field in the job file", out)
+			}
+			return nil, fmt.Errorf("the output column %q is already an input column: choose another name with --output-column (or output_column: in the job file)", out)
+		}
+	}
+	var added []string
+	if o.KeepReasoning {
+		added = append(added, ColReasoning)
+	}
+	added = append(added, ColPromptTokens, ColCompletionTokens, ColTotalTokens)
+	if o.ReasoningTokens {
 		added = append(added, ColReasoningTokens)
 	}
 	added = append(added, ColCost, ColFinishReason, ColError)
+	isOutput := map[string]bool{}
+	for _, out := range outputs {
+		isOutput[out] = true
+	}
 	clash := false
 	for _, c := range added {
-		if have[c] || c == outputColumn {
+		if have[c] || isOutput[c] {
 			clash = true
 		}
 	}
 	if clash {
 		for i, c := range added {
-			added[i] = outputColumn + "_" + c
+			added[i] = outputs[0] + "_" + c
 		}
 		for _, c := range added {
-			if have[c] {
+			if have[c] || isOutput[c] {
 				return nil, fmt.Errorf("the input already has a column %q, which bulkgen needs to add: choose another --output-column", c)
 			}
 		}
 	}
-	h := make([]string, 0, len(input)+1+len(added))
+	h := make([]string, 0, len(input)+len(outputs)+len(added))
 	h = append(h, input...)
-	h = append(h, outputColumn)
+	h = append(h, outputs...)
 	h = append(h, added...)
-	return &Schema{Header: h, inputCols: len(input), reasoning: reasoning}, nil
+	return &Schema{Header: h, inputCols: len(input), outputs: len(outputs), fields: len(o.Fields) > 0,
+		keepReasoning: o.KeepReasoning, reasoning: o.ReasoningTokens}, nil
 }
 
 // Values lays out one result as a row of the header.
@@ -85,22 +126,43 @@ func (s *Schema) Values(r Result) []any {
 			v = append(v, nil)
 		}
 	}
-	var output, finish, errText any
+	outputs := make([]any, s.outputs)
+	var finish, errText, thought any
 	var prompt, completion, total, reasoning, cost any
+	u := r.Response.Usage
 	switch {
 	case r.Err != nil:
 		errText = oneLine(r.Err.Error())
 	case r.Skipped:
 		finish = FinishSkipped
 	default:
-		u := r.Response.Usage
-		output, finish = r.Response.Content, r.Response.FinishReason
+		if s.fields {
+			for i := range outputs {
+				if i < len(r.Fields) {
+					outputs[i] = r.Fields[i]
+				}
+			}
+		} else {
+			outputs[0] = r.Response.Content
+		}
+		finish = r.Response.FinishReason
+	}
+	// Tokens spent are shown also when the row failed after spending them
+	// (a reply that never validated).
+	if !r.Skipped && (r.Err == nil || u.TotalTokens > 0) {
 		prompt, completion, total, reasoning = u.PromptTokens, u.CompletionTokens, u.TotalTokens, u.ReasoningTokens
 		if r.Priced {
 			cost = roundCost(r.Cost)
 		}
+		if s.keepReasoning && r.Response.ReasoningContent != "" {
+			thought = r.Response.ReasoningContent
+		}
 	}
-	v = append(v, output, prompt, completion, total)
+	v = append(v, outputs...)
+	if s.keepReasoning {
+		v = append(v, thought)
+	}
+	v = append(v, prompt, completion, total)
 	if s.reasoning {
 		v = append(v, reasoning)
 	}

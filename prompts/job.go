@@ -189,7 +189,20 @@ func (j Job) WithDefaults() Job {
 		// the instruction the Renderer appends names the keys and labels.
 		j.ResponseFormat = "json_object"
 	}
+	if j.Fields != nil && j.EnableThinking == nil && !thinkingOnly(j.Model) {
+		// JSON mode works only with thinking off on Plus/Flash/Turbo, and
+		// a label gains nothing from thinking tokens, which cost more.
+		off := false
+		j.EnableThinking = &off
+	}
 	return j
+}
+
+// thinkingOnly reports models that always think (enable_thinking cannot
+// turn it off).
+func thinkingOnly(m string) bool {
+	m = strings.ToLower(m)
+	return strings.HasPrefix(m, "qwq") || strings.Contains(m, "-thinking") || strings.Contains(m, "deepseek-r1")
 }
 
 // Validate checks the parameters against the ranges the service accepts
@@ -235,8 +248,12 @@ func (j Job) Validate() error {
 		if !strings.Contains(strings.ToLower(text), "json") {
 			problems = append(problems, "response_format json_object needs the word \"json\" in the system prompt or the prompt (the service rejects the request otherwise)")
 		}
+	case "json_schema":
+		if j.Fields == nil {
+			problems = append(problems, "response_format json_schema needs the reply's fields: give `fields:` or `schema:` in the job file")
+		}
 	default:
-		problems = append(problems, fmt.Sprintf("response_format %q: use text or json_object", j.ResponseFormat))
+		problems = append(problems, fmt.Sprintf("response_format %q: use text, json_object or json_schema (with fields)", j.ResponseFormat))
 	}
 	if strings.TrimSpace(j.OutputColumn) == "" {
 		problems = append(problems, "output column name is empty")
@@ -253,7 +270,7 @@ func (j Job) Validate() error {
 
 // requestTemplate returns a model.Request with everything but the messages.
 func (j Job) requestTemplate() model.Request {
-	return model.Request{
+	r := model.Request{
 		Model:          j.Model,
 		Temperature:    j.Temperature,
 		TopP:           j.TopP,
@@ -263,4 +280,8 @@ func (j Job) requestTemplate() model.Request {
 		EnableThinking: j.EnableThinking,
 		ResponseFormat: j.ResponseFormat,
 	}
+	if j.ResponseFormat == "json_schema" && j.Fields != nil {
+		r.JSONSchema = j.Fields.JSONSchema()
+	}
+	return r
 }

@@ -276,3 +276,27 @@ func scanShard(row interface{ Scan(...any) error }) (Shard, error) {
 	sh.Created, sh.Updated = time.Unix(0, created), time.Unix(0, updated)
 	return sh, nil
 }
+
+// ShardKeys returns the request keys still pending in shard id.
+func (s *Store) ShardKeys(ctx context.Context, id int64) ([]string, error) {
+	if s.isClosed() {
+		return nil, ErrClosed
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT key FROM batch_requests WHERE shard_id = ?`, id)
+	if err != nil {
+		return nil, s.fail("read batch shard keys", err)
+	}
+	defer rows.Close()
+	var keys []string
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			return nil, s.fail("read batch shard keys", err)
+		}
+		keys = append(keys, k)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.fail("read batch shard keys", err)
+	}
+	return keys, nil
+}

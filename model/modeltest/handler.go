@@ -77,7 +77,11 @@ type Options struct {
 	// model_not_found / ModelNotFound.
 	Models []string
 
-	// now replaces time.Now in tests of the quotas.
+	// Batch configures the Files and Batches API: its pace, limits and
+	// request hook.
+	Batch BatchOptions
+
+	// now replaces time.Now in tests of the quotas and of batches.
 	now func() time.Time
 }
 
@@ -85,8 +89,9 @@ type Options struct {
 type Stats struct {
 	// Requests counts every request received, whatever its outcome.
 	Requests int64
-	// OK counts complete successful answers (streams count when their
-	// last frame was written).
+	// OK counts complete successful chat answers (streams count when
+	// their last frame was written); Files and Batches answers are not
+	// counted.
 	OK int64
 	// ByStatus counts answers by the status the service reported: the
 	// HTTP status, or for a native stream's error frame the status in its
@@ -103,6 +108,19 @@ type Stats struct {
 	// InFlight is the number of requests being handled now; MaxInFlight
 	// the highest it has been.
 	InFlight, MaxInFlight int64
+
+	// FilesUploaded counts successful uploads to the Files API and
+	// BatchesCreated successful batch creations.
+	FilesUploaded, BatchesCreated int64
+	// BatchLines counts the batch request lines answered so far, with a
+	// result or a line error; lines dropped by a cancel or the completion
+	// window are not counted.
+	BatchLines int64
+	// BatchPromptTokens and BatchCompletionTokens add up the usage of the
+	// batch lines answered successfully so far, which the service bills
+	// at half price; they are not part of PromptTokens and
+	// CompletionTokens.
+	BatchPromptTokens, BatchCompletionTokens int64
 }
 
 // Handler is the simulator as an http.Handler, for serving it from a
@@ -116,6 +134,8 @@ type Handler struct {
 	once    sync.Once
 
 	rpm, tpm *bucket
+
+	batch *batchStore
 
 	rngMu sync.Mutex
 	rng   *mathrand.Rand
@@ -146,6 +166,7 @@ func NewHandler(opts Options) *Handler {
 		closing:  make(chan struct{}),
 		rng:      mathrand.New(mathrand.NewPCG(uint64(opts.Seed), 0x5eed)),
 		markSeen: make(map[uint64]int),
+		batch:    newBatchStore(opts.Batch),
 	}
 	if h.now == nil {
 		h.now = time.Now
@@ -192,6 +213,7 @@ func (h *Handler) Stats() Stats {
 		InFlight:         h.inFlight.Load(),
 		MaxInFlight:      h.maxInFlight.Load(),
 	}
+	h.batch.addStats(h.now(), &s)
 	for code := range h.byStatus {
 		if n := h.byStatus[code].Load(); n > 0 {
 			s.ByStatus[code] = n
@@ -200,7 +222,8 @@ func (h *Handler) Stats() Stats {
 	return s
 }
 
-// ServeHTTP answers one request of either protocol.
+// ServeHTTP answers one request of either chat protocol or of the Files
+// and Batches API.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	n := h.requests.Add(1)
 	cur := h.inFlight.Add(1)
@@ -218,6 +241,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	x := &exchange{h: h, w: w, r: r, start: h.now(), id: h.newID()}
+	if h.serveBatchAPI(x) {
+		return
+	}
 	switch r.URL.Path {
 	case CompatiblePath:
 	case NativePath:

@@ -1,0 +1,735 @@
+package pipeline
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"bulkgen/model"
+	"bulkgen/prompts"
+	"bulkgen/readers"
+	"bulkgen/store"
+)
+
+// Limits of one Batch API request file (../shared/dashscope-api-notes.md §5).
+const (
+	MaxBatchLines = 50000
+	MaxBatchBytes = 500 << 20
+	// DefaultBatchBytes keeps request files well under the service's cap:
+	// a smaller file is validated and started sooner.
+	DefaultBatchBytes   = 100 << 20
+	DefaultBatchWindow  = "24h"
+	DefaultBatchPoll    = 30 * time.Second
+	maxBatchResultLine  = 64 << 20 // one output line: a whole chat completion
+	batchOpRetries      = 4
+	defaultBatchBackoff = 2 * time.Second
+)
+
+// BatchService is the Batch API as the pipeline uses it; model.BatchClient
+// implements it.
+type BatchService interface {
+	Upload(ctx context.Context, name string, r io.Reader) (string, error)
+	Create(ctx context.Context, fileID, window string, metadata map[string]string) (model.BatchInfo, error)
+	Get(ctx context.Context, id string) (model.BatchInfo, error)
+	FindByInputFile(ctx context.Context, fileID string) (model.BatchInfo, bool, error)
+	Cancel(ctx context.Context, id string) (model.BatchInfo, error)
+	Content(ctx context.Context, fileID string) (io.ReadCloser, error)
+}
+
+// BatchOptions turn a run into a Batch API run (--mode batch).
+type BatchOptions struct {
+	Service BatchService
+	// Window is the completion window ("24h" … "336h", "1d" … "14d").
+	Window string
+	// MaxLines and MaxBytes cap one request file; 0 means the defaults.
+	MaxLines int
+	MaxBytes int64
+	// Poll is the interval between status checks.
+	Poll time.Duration
+	// NoWait returns once every batch is submitted; `bulkgen batch wait`
+	// or a rerun of the same command collects the results.
+	NoWait bool
+	// Dir keeps the request files; "" means "batches" next to the store.
+	Dir string
+	// Backoff is the first wait before retrying a failed upload, create or
+	// download (doubling); 0 means 2s.
+	Backoff time.Duration
+}
+
+func (b BatchOptions) withDefaults(storePath string) BatchOptions {
+	if b.Window == "" {
+		b.Window = DefaultBatchWindow
+	}
+	if b.MaxLines <= 0 || b.MaxLines > MaxBatchLines {
+		b.MaxLines = MaxBatchLines
+	}
+	if b.MaxBytes <= 0 {
+		b.MaxBytes = DefaultBatchBytes
+	}
+	b.MaxBytes = min(b.MaxBytes, MaxBatchBytes)
+	if b.Poll <= 0 {
+		b.Poll = DefaultBatchPoll
+	}
+	if b.Dir == "" {
+		b.Dir = filepath.Join(filepath.Dir(storePath), "batches")
+	}
+	if b.Backoff <= 0 {
+		b.Backoff = defaultBatchBackoff
+	}
+	return b
+}
+
+// CustomID names one request line: the row's number in the input, for
+// people reading the files, and the request key, which is what results are
+// matched by.
+func CustomID(rowIndex int, key string) string { return fmt.Sprintf("row%d-%s", rowIndex+1, key) }
+
+// keyOfCustomID returns the request key inside a custom_id made by
+// CustomID.
+func keyOfCustomID(id string) (string, bool) {
+	i := strings.LastIndexByte(id, '-')
+	if i < 0 || len(id)-i-1 != 64 {
+		return "", false
+	}
+	return id[i+1:], true
+}
+
+// batchRun is one `run --mode batch` (or batch import): the store binding,
+// the service and where to report.
+type batchRun struct {
+	opts   Options
+	bo     BatchOptions
+	rs     *runStore
+	svc    BatchService
+	stderr io.Writer
+	// new shards this run wrote, and every shard its rows wait in.
+	submitted int64
+	files     int
+	needed    map[int64]bool
+	order     []int64
+	// missing is the error of a row without a result ("" means the
+	// batch-mode default).
+	missing string
+}
+
+func (b *batchRun) need(id int64) {
+	if !b.needed[id] {
+		b.needed[id] = true
+		b.order = append(b.order, id)
+	}
+}
+
+func (b *batchRun) logf(format string, args ...any) {
+	fmt.Fprintf(b.stderr, "bulkgen: "+format+"\n", args...)
+}
+
+// executeBatch runs a job through the Batch API: every row without a
+// stored result goes into request files, which are uploaded and submitted
+// as batches; the run then waits for them, takes their results into the
+// store and writes the output from the store like a realtime run would.
+// Every step is recorded in the store before the next, so a rerun of the
+// same command after a crash or Ctrl-C picks up the same batches.
+func executeBatch(ctx context.Context, opts Options) (Report, error) {
+	if opts.StorePath == "" {
+		return Report{}, errors.New("batch mode keeps the submitted batches in the run store, so it cannot run with --no-store; pass --store FILE.db or drop --no-store")
+	}
+	if opts.Engine.MaxCost > 0 || opts.Engine.MaxTokensTotal > 0 {
+		return Report{}, errors.New("--max-cost and --max-tokens-total apply to realtime runs; a batch's cost is known before it is submitted: run `bulkgen estimate` with the same flags")
+	}
+	if opts.Batch.Service == nil {
+		return Report{}, errors.New("batch mode: no Batch API client")
+	}
+	if err := checkOutput(opts.Input, opts.Output); err != nil {
+		return Report{}, err
+	}
+	rs, err := openRunStore(ctx, opts)
+	if err != nil {
+		return Report{}, err
+	}
+	defer rs.close()
+	b := &batchRun{opts: opts, bo: opts.Batch.withDefaults(opts.StorePath), rs: rs, svc: opts.Batch.Service,
+		stderr: opts.Stderr, needed: map[int64]bool{}}
+	if b.stderr == nil {
+		b.stderr = io.Discard
+	}
+	fail := func(err error) (Report, error) {
+		rep := Report{RunID: rs.runID}
+		if ferr := rs.finish(Snapshot{}, err, false, ""); ferr != nil {
+			err = errors.Join(err, ferr)
+		}
+		return rep, err
+	}
+	if err := b.plan(ctx); err != nil {
+		return fail(err)
+	}
+	if err := b.submitAll(ctx); err != nil {
+		return fail(err)
+	}
+	if b.bo.NoWait {
+		b.logf("%d batch(es) submitted or running; collect them with `bulkgen batch wait`, then rerun this command to write %s", len(b.order), displayName(opts.Output))
+		rep := Report{RunID: rs.runID}
+		return rep, rs.finish(Snapshot{SentRows: b.submitted}, nil, false, "")
+	}
+	if err := b.wait(ctx); err != nil {
+		return fail(err)
+	}
+	return b.write(ctx)
+}
+
+// write produces the output from the store, sending nothing: results
+// fetched by this run count as this run's requests (and cost, at the batch
+// price), results of earlier runs as taken from the store.
+func (b *batchRun) write(ctx context.Context) (Report, error) {
+	opts := b.opts
+	opts.Batch = nil
+	opts.Client = &storedAnswers{rs: b.rs, endpoint: opts.Engine.Endpoint, missing: b.missing}
+	opts.Engine.Store = batchWriteStore{b.rs}
+	opts.Engine.RPM, opts.Engine.TPM, opts.Engine.Retries = 0, 0, 0
+	opts.Engine.Concurrency = max(opts.Engine.Concurrency, 16)
+	opts.Engine.FixedConcurrency = true
+	return execute(ctx, opts, b.rs)
+}
+
+// plan reads the input and puts every row that needs an answer into a
+// request file, unless it already waits in a batch.
+func (b *batchRun) plan(ctx context.Context) error {
+	src, err := readers.Open(b.opts.Input, b.opts.ReaderOptions, b.opts.Stdin)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	render, err := prompts.NewRenderer(b.opts.Job, src.Columns(), displayName(b.opts.Input))
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(b.bo.Dir, 0o755); err != nil {
+		return fmt.Errorf("batch request files: %w", err)
+	}
+	var sw *shardWriter
+	defer func() {
+		if sw != nil {
+			sw.abandon()
+		}
+	}()
+	n := 0
+	for b.opts.Engine.Limit <= 0 || n < b.opts.Engine.Limit {
+		row, err := src.Read(ctx)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		var rowErr *readers.RowError
+		if errors.As(err, &rowErr) {
+			n++
+			continue // written as an error row by the write phase
+		}
+		if err != nil {
+			return err
+		}
+		n++
+		req, skip := render.Render(row.Values)
+		if skip {
+			continue
+		}
+		key := model.RequestKey(b.opts.Engine.Endpoint, req)
+		if !b.opts.Engine.Refresh {
+			if _, _, ok, err := b.rs.s.Lookup(ctx, key); err != nil {
+				return fmt.Errorf("run store: %w", err)
+			} else if ok {
+				continue
+			}
+			if b.opts.Engine.KeepErrors {
+				if _, ok, err := b.rs.s.GetError(ctx, key); err != nil {
+					return fmt.Errorf("run store: %w", err)
+				} else if ok {
+					continue
+				}
+			}
+		}
+		if id, ok, err := b.rs.s.PendingShard(ctx, key); err != nil {
+			return fmt.Errorf("run store: %w", err)
+		} else if ok {
+			b.need(id)
+			continue
+		}
+		if sw != nil && sw.has(key) {
+			continue // a duplicate row: asked once
+		}
+		line, err := model.BatchRequestLine(CustomID(row.Index, key), req)
+		if err != nil {
+			return fmt.Errorf("input row %s: %w", row.Key, err)
+		}
+		if sw != nil && !sw.fits(int64(len(line)+1), b.bo) {
+			if err := b.seal(ctx, sw); err != nil {
+				return err
+			}
+			sw = nil
+		}
+		if sw == nil {
+			if sw, err = b.newShard(ctx); err != nil {
+				return err
+			}
+		}
+		if err := sw.add(key, line); err != nil {
+			return err
+		}
+	}
+	if sw != nil && sw.lines > 0 {
+		if err := b.seal(ctx, sw); err != nil {
+			return err
+		}
+		sw = nil
+	}
+	return nil
+}
+
+// shardWriter writes one request file.
+type shardWriter struct {
+	id    int64
+	path  string
+	f     *os.File
+	w     *bufio.Writer
+	lines int64
+	bytes int64
+	keys  []string
+	seen  map[string]bool
+	rs    *runStore
+}
+
+func (b *batchRun) newShard(ctx context.Context) (*shardWriter, error) {
+	b.files++
+	path := filepath.Join(b.bo.Dir, fmt.Sprintf("run%d-%03d.jsonl", b.rs.runID, b.files))
+	id, err := b.rs.s.NewShard(ctx, store.Shard{RunID: b.rs.runID, Endpoint: b.opts.Engine.Endpoint, Model: b.opts.Job.Model, Path: path})
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		b.rs.s.DeleteShard(context.WithoutCancel(ctx), id) //nolint:errcheck // the create error is the one to report
+		return nil, fmt.Errorf("batch request file: %w", err)
+	}
+	return &shardWriter{id: id, path: path, f: f, w: bufio.NewWriterSize(f, 1<<20), seen: map[string]bool{}, rs: b.rs}, nil
+}
+
+func (s *shardWriter) has(key string) bool { return s.seen[key] }
+
+func (s *shardWriter) fits(n int64, bo BatchOptions) bool {
+	return s.lines+1 <= int64(bo.MaxLines) && s.bytes+n <= bo.MaxBytes
+}
+
+func (s *shardWriter) add(key string, line []byte) error {
+	if _, err := s.w.Write(line); err != nil {
+		return fmt.Errorf("write %s: %w", s.path, err)
+	}
+	if err := s.w.WriteByte('\n'); err != nil {
+		return fmt.Errorf("write %s: %w", s.path, err)
+	}
+	s.lines++
+	s.bytes += int64(len(line) + 1)
+	s.keys = append(s.keys, key)
+	s.seen[key] = true
+	return nil
+}
+
+// abandon removes a request file that was never sealed; its shard stays
+// in state "writing" only if the store could not be reached.
+func (s *shardWriter) abandon() {
+	s.f.Close()
+	os.Remove(s.path)
+	s.rs.s.DeleteShard(context.Background(), s.id) //nolint:errcheck // best effort; an unsealed shard holds no keys
+}
+
+// seal makes the file durable, records its keys and submits it.
+func (b *batchRun) seal(ctx context.Context, s *shardWriter) error {
+	if err := s.w.Flush(); err != nil {
+		return fmt.Errorf("write %s: %w", s.path, err)
+	}
+	if err := s.f.Sync(); err != nil {
+		return fmt.Errorf("write %s: %w", s.path, err)
+	}
+	if err := s.f.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", s.path, err)
+	}
+	sctx := context.WithoutCancel(ctx)
+	if err := b.rs.s.SealShard(sctx, s.id, s.lines, s.bytes, s.keys); err != nil {
+		return err
+	}
+	b.submitted += s.lines
+	b.need(s.id)
+	b.logf("batch request file %s: %d requests, %s", s.path, s.lines, humanBytes(s.bytes))
+	return nil
+}
+
+// submitAll uploads and creates the batches of every needed shard that is
+// not running yet: new ones, and ones a crash interrupted.
+func (b *batchRun) submitAll(ctx context.Context) error {
+	for _, id := range b.order {
+		sh, err := b.rs.s.Shard(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := b.submit(ctx, &sh); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// submit moves one shard from written to submitted, recording each step.
+// After a crash between upload and create the file is not uploaded again;
+// after one between creating the batch and recording it, the batch is
+// found by its input file instead of being created (and paid) twice.
+func (b *batchRun) submit(ctx context.Context, sh *store.Shard) error {
+	sctx := context.WithoutCancel(ctx) // record what happened even if interrupted
+	if sh.State == store.ShardWritten {
+		var fileID string
+		err := b.retry(ctx, "upload "+sh.Path, func() error {
+			f, err := os.Open(sh.Path)
+			if err != nil {
+				return &permanent{fmt.Errorf("batch request file of shard %d: %w (it was written by run %d; without it the shard cannot be submitted)", sh.ID, err, sh.RunID)}
+			}
+			defer f.Close()
+			fileID, err = b.svc.Upload(ctx, filepath.Base(sh.Path), f)
+			return err
+		})
+		if err != nil {
+			return b.shardError(sctx, sh, err)
+		}
+		sh.FileID, sh.State, sh.Message = fileID, store.ShardUploaded, ""
+		if err := b.rs.s.UpdateShard(sctx, *sh); err != nil {
+			return err
+		}
+		b.logf("uploaded %s as %s", filepath.Base(sh.Path), fileID)
+	}
+	if sh.State == store.ShardUploaded {
+		var info model.BatchInfo
+		first := true
+		err := b.retry(ctx, "create a batch for "+sh.FileID, func() error {
+			// Look first on a resume or a retry: the batch may exist
+			// although its creation was never recorded or answered.
+			if !first || sh.Message != "" || sh.RunID != b.rs.runID {
+				found, ok, err := b.svc.FindByInputFile(ctx, sh.FileID)
+				if err != nil {
+					return err
+				}
+				if ok {
+					info = found
+					return nil
+				}
+			}
+			first = false
+			var err error
+			info, err = b.svc.Create(ctx, sh.FileID, b.bo.Window, map[string]string{
+				"ds_name":        fmt.Sprintf("bulkgen shard %d", sh.ID),
+				"ds_description": truncate(fmt.Sprintf("%s → %s, %d requests", filepath.Base(b.opts.Input), b.opts.Job.Model, sh.Lines), 200),
+			})
+			return err
+		})
+		if err != nil {
+			return b.shardError(sctx, sh, err)
+		}
+		sh.BatchID, sh.State, sh.Message = info.ID, store.ShardSubmitted, ""
+		sh.Status, sh.Total, sh.Completed, sh.Failed = info.Status, info.Total, info.Completed, info.Failed
+		if err := b.rs.s.UpdateShard(sctx, *sh); err != nil {
+			return err
+		}
+		b.logf("batch %s created for %s (%d requests)", info.ID, filepath.Base(sh.Path), sh.Lines)
+	}
+	return nil
+}
+
+// shardError records a failed step in the shard, so `batch status` shows
+// it, and returns err.
+func (b *batchRun) shardError(ctx context.Context, sh *store.Shard, err error) error {
+	sh.Message = err.Error()
+	if uerr := b.rs.s.UpdateShard(ctx, *sh); uerr != nil {
+		return errors.Join(err, uerr)
+	}
+	if errors.Is(err, context.Canceled) {
+		return fmt.Errorf("%w: shard %d is recorded; rerun the same command to go on", ErrInterrupted, sh.ID)
+	}
+	if model.ClassOf(err) == model.Fatal {
+		return &FatalError{Err: err}
+	}
+	return err
+}
+
+// permanent marks an error not worth retrying.
+type permanent struct{ err error }
+
+func (p *permanent) Error() string { return p.err.Error() }
+func (p *permanent) Unwrap() error { return p.err }
+
+// retry runs op until it succeeds, fails for good, or the retries run out:
+// transient errors (network, 5xx, 429) are retried with doubling waits.
+func (b *batchRun) retry(ctx context.Context, what string, op func() error) error {
+	wait := b.bo.Backoff
+	for attempt := 0; ; attempt++ {
+		err := op()
+		if err == nil {
+			return nil
+		}
+		var p *permanent
+		if errors.As(err, &p) || ctx.Err() != nil || model.ClassOf(err) != model.Retryable || attempt >= batchOpRetries {
+			return err
+		}
+		b.logf("%s: %v; retrying in %s", what, err, wait)
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+		wait *= 2
+	}
+}
+
+// wait polls every needed batch until all are finished and their results
+// are in the store.
+func (b *batchRun) wait(ctx context.Context) error {
+	last := map[int64]string{}
+	for {
+		pending := 0
+		for _, id := range b.order {
+			sh, err := b.rs.s.Shard(ctx, id)
+			if err != nil {
+				return err
+			}
+			if sh.State == store.ShardDone {
+				continue
+			}
+			if sh.State != store.ShardSubmitted {
+				return fmt.Errorf("batch shard %d is %s, not submitted", sh.ID, sh.State)
+			}
+			done, err := b.check(ctx, &sh, last)
+			if err != nil {
+				return err
+			}
+			if !done {
+				pending++
+			}
+		}
+		if pending == 0 {
+			return nil
+		}
+		t := time.NewTimer(b.bo.Poll)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("%w: %d batch(es) keep running on the service; rerun the same command (or `bulkgen batch wait`) to collect them", ErrInterrupted, pending)
+		case <-t.C:
+		}
+	}
+}
+
+// check asks for one batch's state, records it, and fetches the results
+// of a finished batch. done reports that the shard is finished.
+func (b *batchRun) check(ctx context.Context, sh *store.Shard, last map[int64]string) (done bool, err error) {
+	var info model.BatchInfo
+	err = b.retry(ctx, "get batch "+sh.BatchID, func() error {
+		var err error
+		info, err = b.svc.Get(ctx, sh.BatchID)
+		return err
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			return false, fmt.Errorf("%w: batch %s keeps running on the service; rerun the same command (or `bulkgen batch wait`) to collect it", ErrInterrupted, sh.BatchID)
+		}
+		return false, b.shardError(context.WithoutCancel(ctx), sh, err)
+	}
+	sh.Status, sh.Total, sh.Completed, sh.Failed = info.Status, info.Total, info.Completed, info.Failed
+	if len(info.Errors) > 0 {
+		sh.Message = strings.Join(info.Errors, "; ")
+	}
+	line := fmt.Sprintf("batch %s: %s, %d/%d done, %d failed", sh.BatchID, sh.Status, sh.Completed, max(sh.Total, sh.Lines), sh.Failed)
+	if last[sh.ID] != line {
+		last[sh.ID] = line
+		b.logf("%s", line)
+		if err := b.rs.s.UpdateShard(context.WithoutCancel(ctx), *sh); err != nil {
+			return false, err
+		}
+	}
+	if !info.Terminal() {
+		return false, nil
+	}
+	if err := FetchShard(ctx, b.rs.s, b.svc, *sh, info, b.rs.runID); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// FetchShard takes a finished batch's output and error files into the
+// store, gives every request of the shard that has no line in them an
+// error saying why (expired, cancelled, the batch failed), and marks the
+// shard done. Lines are stored as they are read, so an interrupted fetch
+// is simply done again.
+func FetchShard(ctx context.Context, s *store.Store, svc BatchService, sh store.Shard, info model.BatchInfo, runID int64) error {
+	keys, err := s.ShardKeys(ctx, sh.ID)
+	if err != nil {
+		return err
+	}
+	left := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		left[k] = true
+	}
+	for _, fileID := range []string{info.OutputFileID, info.ErrorFileID} {
+		if fileID == "" {
+			continue
+		}
+		if err := fetchFile(ctx, s, svc, fileID, left, runID); err != nil {
+			return fmt.Errorf("batch %s: %w", sh.BatchID, err)
+		}
+	}
+	why := fmt.Sprintf("batch %s ended %s without a result for this row", sh.BatchID, info.Status)
+	if len(info.Errors) > 0 {
+		why += ": " + strings.Join(info.Errors, "; ")
+	}
+	why += "; rerun to submit it again"
+	for k := range left {
+		if err := s.PutError(ctx, k, why, runID); err != nil {
+			return err
+		}
+	}
+	sh.Status, sh.Total, sh.Completed, sh.Failed = info.Status, info.Total, info.Completed, info.Failed
+	return s.FinishShard(context.WithoutCancel(ctx), sh)
+}
+
+func fetchFile(ctx context.Context, s *store.Store, svc BatchService, fileID string, left map[string]bool, runID int64) error {
+	rc, err := svc.Content(ctx, fileID)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	return ImportResults(ctx, s, rc, fileID, left, runID)
+}
+
+// ImportResults stores the result lines read from r (a batch output or
+// error file, or a results file from elsewhere). Lines whose custom_id is
+// not one of bulkgen's are counted as foreign; when want is non-nil only
+// its keys are taken, and each key taken is removed from it.
+func ImportResults(ctx context.Context, s *store.Store, r io.Reader, name string, want map[string]bool, runID int64) error {
+	br := bufio.NewReaderSize(r, 1<<20)
+	lineNo := 0
+	for {
+		line, err := readLine(br)
+		if len(line) > 0 {
+			lineNo++
+			if err := importLine(ctx, s, line, want, runID); err != nil {
+				return fmt.Errorf("%s line %d: %w", name, lineNo, err)
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("read %s line %d: %w", name, lineNo+1, err)
+		}
+	}
+}
+
+func importLine(ctx context.Context, s *store.Store, line []byte, want map[string]bool, runID int64) error {
+	if len(strings.TrimSpace(string(line))) == 0 {
+		return nil
+	}
+	res, err := model.ParseBatchResult(line)
+	if err != nil {
+		return err
+	}
+	key, ok := keyOfCustomID(res.CustomID)
+	if !ok {
+		return fmt.Errorf("custom_id %q was not made by bulkgen (want row<N>-<64 hex digits>)", res.CustomID)
+	}
+	if want != nil {
+		if !want[key] {
+			return nil // not this shard's (or already taken)
+		}
+		delete(want, key)
+	}
+	if res.Err != nil {
+		return s.PutError(ctx, key, res.Err.Error(), runID)
+	}
+	return s.Put(ctx, key, res.Response, runID)
+}
+
+// readLine reads one line of any length up to maxBatchResultLine.
+func readLine(br *bufio.Reader) ([]byte, error) {
+	var buf []byte
+	for {
+		part, err := br.ReadSlice('\n')
+		buf = append(buf, part...)
+		if len(buf) > maxBatchResultLine {
+			return nil, fmt.Errorf("line longer than %d MB", maxBatchResultLine>>20)
+		}
+		if errors.Is(err, bufio.ErrBufferFull) {
+			continue
+		}
+		return buf, err
+	}
+}
+
+// storedAnswers is the "client" of a batch run's write phase: it answers
+// from the store and never sends anything.
+type storedAnswers struct {
+	rs       *runStore
+	endpoint string
+	missing  string
+}
+
+func (a *storedAnswers) Complete(ctx context.Context, req model.Request) (model.Response, error) {
+	key := model.RequestKey(a.endpoint, req)
+	resp, runID, ok, err := a.rs.s.Lookup(ctx, key)
+	if err != nil {
+		return model.Response{}, &model.APIError{Class: model.Fatal, Message: "run store: " + err.Error(), Err: err}
+	}
+	if ok && runID == a.rs.runID {
+		return resp, nil
+	}
+	msg, ok, err := a.rs.s.GetError(ctx, key)
+	if err != nil {
+		return model.Response{}, &model.APIError{Class: model.Fatal, Message: "run store: " + err.Error(), Err: err}
+	}
+	if !ok {
+		msg = a.missing
+		if msg == "" {
+			msg = "no batch result for this row (it was not submitted); rerun to submit it"
+		}
+	}
+	return model.Response{}, &model.APIError{Class: model.RowFinal, Message: msg}
+}
+
+// batchWriteStore hides the results this run fetched from the write
+// phase's store lookup, so that they are counted (and priced) as this
+// run's answers, via storedAnswers, and not as taken from the store.
+type batchWriteStore struct{ *runStore }
+
+func (w batchWriteStore) Lookup(ctx context.Context, key string) (model.Response, bool, bool, error) {
+	resp, id, ok, err := w.s.Lookup(ctx, key)
+	if ok && id == w.runID {
+		return model.Response{}, false, false, err
+	}
+	return resp, false, ok, err
+}
+
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
+
+func humanBytes(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}
