@@ -91,7 +91,7 @@ Try it without a key or network (replies are simulated):
 		OnUsageError: func(c *cli.Context, err error, _ bool) error {
 			return &codeError{exitUsage, fmt.Errorf("%w (see bulkgen %s --help)", err, c.Command.Name)}
 		},
-		Commands: []*cli.Command{runCommand(stdin, stdout, stderr), estimateCommand(stdin, stdout, stderr), runsCommand(stdout), pricesCommand(stdout), batchCommand(stdin, stdout, stderr)},
+		Commands: []*cli.Command{runCommand(stdin, stdout, stderr), estimateCommand(stdin, stdout, stderr), runsCommand(stdout), pricesCommand(stdout), labelCommand(stdin, stdout, stderr), batchCommand(stdin, stdout, stderr)},
 	}
 }
 
@@ -183,6 +183,8 @@ func runFlags() []cli.Flag {
 		// Output
 		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Category: catOutput, Required: true,
 			Usage: "output file: .csv, .tsv, .jsonl or .xlsx (written to a temporary file, renamed at the end); `-` is stdout"},
+		&cli.BoolFlag{Name: "keep-reasoning", Category: catOutput,
+			Usage: "write thinking models' reasoning text into a \"reasoning\" column (reasoning tokens are always counted and priced)"},
 		&cli.StringFlag{Name: "output-format", Category: catOutput,
 			Usage: "output format `csv|tsv|jsonl|xlsx` (default: from the extension; required with -o -)"},
 		&cli.BoolFlag{Name: "bom", Category: catOutput,
@@ -344,6 +346,8 @@ func runAction(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer) error 
 		Simulated: c.Bool("sim"),
 		Command:   os.Args,
 		Prices:    prices,
+
+		KeepReasoning: c.Bool("keep-reasoning"),
 	}
 	if !c.Bool("no-store") && !opts.DryRun {
 		opts.StorePath = c.String("store")
@@ -397,6 +401,9 @@ func report(rep pipeline.Report, err error, opts pipeline.Options, stderr io.Wri
 	}
 	if rep.Stats.Written > 0 || err == nil {
 		fmt.Fprintf(stderr, "bulkgen: %s%s\n", pipeline.Summary(rep.Stats, rep.Currency), sim)
+	}
+	if rep.Distribution != nil && rep.Stats.Written > 0 {
+		fmt.Fprintf(stderr, "bulkgen: labels:\n%s\n", indent(rep.Distribution.Summary(), "  "))
 	}
 	if rep.PriceNote != "" {
 		fmt.Fprintln(stderr, "bulkgen: note: "+rep.PriceNote)
@@ -453,7 +460,23 @@ func priceTable(c *cli.Context) (*model.Prices, error) {
 // jobFromFlags layers: job file, then flags, then defaults.
 func jobFromFlags(c *cli.Context) (prompts.Job, error) {
 	var job prompts.Job
-	if p := c.String("job"); p != "" {
+	if c.Command.Name == "label" {
+		var opts []prompts.LabelOption
+		if c.Bool("reason") {
+			opts = append(opts, prompts.WithReason())
+		}
+		var labels []string
+		for _, l := range strings.Split(c.String("labels"), ",") {
+			if l = strings.TrimSpace(l); l != "" {
+				labels = append(labels, l)
+			}
+		}
+		j, err := prompts.LabelJob(labels, c.String("text"), opts...)
+		if err != nil {
+			return job, err
+		}
+		job = j
+	} else if p := c.String("job"); p != "" {
 		j, err := prompts.LoadJob(p)
 		if err != nil {
 			return job, err
@@ -649,4 +672,45 @@ func serviceEndpoint(c *cli.Context) (string, error) {
 		base = u
 	}
 	return api + " " + strings.TrimRight(base, "/"), nil
+}
+
+func indent(s, pre string) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	for i, l := range lines {
+		lines[i] = pre + l
+	}
+	return strings.Join(lines, "\n")
+}
+
+// labelCommand is `bulkgen label`: run with a built-in labeling job.
+func labelCommand(stdin io.Reader, stdout, stderr io.Writer) *cli.Command {
+	var flags []cli.Flag
+	for _, f := range runFlags() {
+		switch f.Names()[0] {
+		case "job", "prompt", "output-column", "response-format":
+			continue // the built-in job sets these
+		}
+		flags = append(flags, f)
+	}
+	flags = append(flags,
+		&cli.StringFlag{Name: "labels", Category: catPrompt, Required: true, Usage: "the labels, comma-separated: `positive,negative,neutral`"},
+		&cli.StringFlag{Name: "text", Category: catPrompt, Required: true, Usage: "the input `column` to label"},
+		&cli.BoolFlag{Name: "reason", Category: catPrompt, Usage: "also ask for a one-sentence reason (a \"reason\" column)"})
+	return &cli.Command{
+		Name:      "label",
+		Usage:     "label every row with one of a set of labels (a built-in label job)",
+		UsageText: "bulkgen label -i INPUT --labels a,b,c --text COLUMN -o OUTPUT [flags]",
+		Description: `A shortcut for a label job: the model reads the column --text and answers in JSON mode
+with one of --labels; the answer is checked (a label outside the set is asked again, up to
+--retries times, with the problem explained) and written to the "label" column. The run
+ends with the label distribution. Everything else works as in bulkgen run.
+
+Examples:
+   bulkgen label -i samples/reviews.csv --labels positive,negative,neutral --text 评论内容 -o out/labeled.csv --sim
+   bulkgen label -i tickets.jsonl --labels billing,bug,feature,other --text body --reason -o labeled.jsonl`,
+		Flags: flags,
+		Action: func(c *cli.Context) error {
+			return runAction(c, stdin, stdout, stderr)
+		},
+	}
 }

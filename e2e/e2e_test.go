@@ -77,7 +77,7 @@ func prepare(t *testing.T, sim *modeltest.Server, args ...string) *exec.Cmd {
 	// positional argument (batch import FILE) are not parsed.
 	at := 0
 	switch {
-	case len(args) > 0 && args[0] == "run":
+	case len(args) > 0 && (args[0] == "run" || args[0] == "label" || args[0] == "translate"):
 		at = 1
 	case len(args) > 1 && args[0] == "batch" && args[1] != "status":
 		at = 2
@@ -90,7 +90,7 @@ func prepare(t *testing.T, sim *modeltest.Server, args ...string) *exec.Cmd {
 			}
 		}
 		extra := []string{"--base-url", base, "--api-key-env", "BULKGEN_TEST_KEY"}
-		if args[0] == "run" {
+		if at == 1 {
 			extra = append(extra, "--retry-base", "5ms", "--retry-max", "50ms")
 		}
 		full = append(append(append([]string{}, args[:at]...), extra...), args[at:]...)

@@ -29,6 +29,15 @@
 //	                    request body, then normal answers (retry tests)
 //	[[sim:slow=300ms]]  adds that latency (any time.ParseDuration value up
 //	                    to 1h)
+//	[[sim:badjson]]     in JSON mode, a reply with a label outside the set
+//	                    on the first ask (a request without an assistant
+//	                    turn); a repair request gets a valid one
+//	[[sim:badjson-always]] the invalid reply every time
+//
+// In JSON mode the reply has the keys the request asks for: the
+// properties of a json_schema response format, or the key lines of
+// bulkgen's JSON instruction (`- "name": exactly one of "a", "b".`) in a
+// system or user message; with neither, {"label","confidence","reason"}.
 //
 // A fault marker wins over the hook and FaultRate. Markers are removed from
 // the text the reply echoes but count as prompt tokens.

@@ -52,7 +52,15 @@ func generate(req *chatRequest) reply {
 		switch task {
 		case taskJSON:
 			label = labels[hi%uint64(len(labels))]
-			c.content = jsonAnswer(label, 0.5+float64((hi>>8)%50)/100, tag+excerpt(user, 60))
+			fields := schemaFields(req.schema)
+			if fields == nil {
+				fields = instructionFields(req.messages)
+			}
+			if fields != nil {
+				c.content = fieldsAnswer(fields, hi, tag+excerpt(user, 60), badJSON(req.messages))
+			} else {
+				c.content = jsonAnswer(label, 0.5+float64((hi>>8)%50)/100, tag+excerpt(user, 60))
+			}
 		case taskTranslate:
 			c.content = tag + targetLanguage(req.messages, user) + ": " + excerpt(translationSource(user), 80)
 		default:
@@ -121,6 +129,7 @@ func requestHash(req *chatRequest) uint64 {
 	}
 	if req.jsonMode {
 		f.Write([]byte("json"))
+		f.Write(req.schema)
 	}
 	if req.thinking {
 		f.Write([]byte("think"))

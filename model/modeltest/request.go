@@ -34,6 +34,8 @@ type chatRequest struct {
 	thinkingBudget int
 	// jsonMode is response_format json_object (or json_schema).
 	jsonMode bool
+	// schema is the object schema of a json_schema request.
+	schema json.RawMessage
 
 	stream       bool
 	includeUsage bool // compatible stream: stream_options.include_usage
@@ -309,6 +311,9 @@ func setParams(req *chatRequest, p *commonParams) *apiError {
 		return errInvalidParameter("Unknown format of response_format, response_format should be a dict with a 'type' of 'text', 'json_object' or 'json_schema'.")
 	case format == "json_object" || format == "json_schema":
 		req.jsonMode = true
+		if format == "json_schema" {
+			req.schema = responseSchema(p.ResponseFormat)
+		}
 	}
 	switch req.info.thinking {
 	case thinkingAlways:
