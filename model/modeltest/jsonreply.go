@@ -89,7 +89,7 @@ func schemaFields(schema json.RawMessage) []jsonField {
 
 // instructionLine matches one key line of bulkgen's JSON instruction:
 //
-//	- "sentiment" (why): exactly one of "positive", "negative", "neutral".
+//   - "sentiment" (why): exactly one of "positive", "negative", "neutral".
 var instructionLine = regexp.MustCompile(`^- ("(?:[^"\\]|\\.)*")(?: \(.*\))?: (.+?)(?:, or null if it does not apply)?\.$`)
 
 // instructionFields reads the keys a system or user message asks for in

@@ -24,7 +24,7 @@ func TestJSONModeAnswersTheAskedFields(t *testing.T) {
 		{"instruction", &chatRequest{model: "qwen-plus", n: 1, jsonMode: true,
 			messages: []message{{Role: "system", Content: labelInstruction}, {Role: "user", Content: "好评"}}}},
 		{"json_schema", &chatRequest{model: "qwen-plus", n: 1, jsonMode: true,
-			schema: json.RawMessage(`{"type":"object","properties":{"sentiment":{"type":"string","enum":["positive","negative","neutral"]},"score":{"type":"number"},"stars":{"type":"integer","enum":[1,2,3]},"tags":{"type":"array","items":{"type":"string","enum":["price","delivery"]}},"urgent":{"type":"boolean"},"reason":{"type":["string","null"]}}}`),
+			schema:   json.RawMessage(`{"type":"object","properties":{"sentiment":{"type":"string","enum":["positive","negative","neutral"]},"score":{"type":"number"},"stars":{"type":"integer","enum":[1,2,3]},"tags":{"type":"array","items":{"type":"string","enum":["price","delivery"]}},"urgent":{"type":"boolean"},"reason":{"type":["string","null"]}}}`),
 			messages: []message{{Role: "user", Content: "json please: 好评"}}}},
 	}
 	for _, tt := range tests {
