@@ -34,7 +34,8 @@ func Open(path string, opts Options, stdin io.Reader) (Reader, error) {
 }
 
 // OpenContext is Open with a context that cancels the reading Open does up
-// front: copying stdin to a temporary file and the JSONL pre-pass.
+// front: copying stdin to a temporary file, the JSONL pre-pass and the
+// listing of a folder.
 func OpenContext(ctx context.Context, path string, opts Options, stdin io.Reader) (Reader, error) {
 	if path == "-" {
 		if opts.Format == "" {
@@ -55,19 +56,13 @@ func OpenContext(ctx context.Context, path string, opts Options, stdin io.Reader
 		return nil, fmt.Errorf("open input: %w", err) // *PathError names the file
 	}
 	if info.IsDir() {
-		return openFolder(ctx, path, opts)
+		return openFolder(ctx, path, opts) // folder.go: one row per document
 	}
 	format, err := DetectFormat(path, opts.Format)
 	if err != nil {
 		return nil, err
 	}
 	return openFile(ctx, path, format, opts)
-}
-
-// openFolder is the seam for a reader that walks every supported file in a
-// folder. Until that exists a folder is refused with a clear message.
-func openFolder(_ context.Context, path string, _ Options) (Reader, error) {
-	return nil, fmt.Errorf("%s is a folder: folders are not supported yet; pass a single .csv, .jsonl or .xlsx file", path)
 }
 
 // openFile opens a regular file whose format is already known.

@@ -48,7 +48,7 @@ func TestOpenErrors(t *testing.T) {
 		opts       Options
 		wantErr    string
 	}{
-		{"folder", dir, Options{}, dir + " is a folder: folders are not supported yet"},
+		{"empty folder", dir, Options{}, "folder " + dir + " has no documents to read"},
 		{"missing file", filepath.Join(dir, "nope.csv"), Options{}, "open input: stat " + filepath.Join(dir, "nope.csv") + ": no such file"},
 		{"stdin without format", "-", Options{}, "reading from stdin (-): the format cannot be detected; pass --format csv|jsonl|xlsx"},
 		{"stdin with a bad format", "-", Options{Format: "xml"}, `reading from stdin: unknown format "xml"`},

@@ -1,7 +1,8 @@
 // Package readers turns input files into a stream of rows.
 //
-// Every format (CSV, JSONL, XLSX) sits behind one small pull interface, in the
-// spirit of encoding/csv: Read returns the next row or io.EOF. Readers never
+// Every format (CSV, JSONL, XLSX, and a folder of documents, one row per
+// document) sits behind one small pull interface, in the spirit of
+// encoding/csv: Read returns the next row or io.EOF. Readers never
 // load the whole input into memory; a row is read when the pipeline asks for
 // it, so memory stays flat however large the file is.
 package readers
@@ -78,4 +79,24 @@ type Options struct {
 	// empty, so that no data is dropped silently. (XLSX always pads short
 	// rows: Excel does not store trailing empty cells.)
 	AllowRagged bool
+
+	// The options below apply to a folder input, which gives one row per
+	// document (.txt .md .markdown .html .htm .docx .pdf) with the columns
+	// path, name, ext, bytes, modified and text. Encoding applies to its
+	// .txt and .md files; Format, Delimiter, Sheet and AllowRagged do not
+	// apply to it. (A .txt file given on its own is still read as CSV; in a
+	// folder it is a document.)
+
+	// Glob keeps only the documents whose file name matches it, in the
+	// syntax of path.Match ("*.pdf", "report-202?.docx"), ignoring case. It
+	// is matched against the name, not the path, so "*.pdf" finds PDFs in
+	// every subfolder and a pattern with "/" is refused.
+	Glob string
+	// Hidden also reads files and folders whose names start with ".",
+	// which are skipped by default.
+	Hidden bool
+	// MaxDocBytes is the size limit of one document, in bytes, for the
+	// file and for the text it expands to; a larger document is a
+	// *RowError. 0 means DefaultMaxDocBytes (50 MB).
+	MaxDocBytes int64
 }

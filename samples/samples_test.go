@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"io"
 	"maps"
 	"os"
@@ -24,6 +25,8 @@ import (
 	"golang.org/x/text/transform"
 	"gopkg.in/yaml.v3"
 
+	"bulkgen/model/tokenizer"
+	"bulkgen/readers"
 	"bulkgen/samples/internal/samplegen"
 )
 
@@ -543,7 +546,11 @@ func TestGeneratedFilesAreCurrent(t *testing.T) {
 	if err := samplegen.Generate(context.Background(), ".", dir); err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{samplegen.ReviewsGBKCSV, samplegen.CatalogXLSX} {
+	names := []string{samplegen.ReviewsGBKCSV, samplegen.CatalogXLSX}
+	for _, doc := range samplegen.DocsFiles() {
+		names = append(names, filepath.Join(samplegen.DocsDir, doc))
+	}
+	for _, name := range names {
 		want, err := os.ReadFile(name)
 		if err != nil {
 			t.Fatal(err)
@@ -558,23 +565,27 @@ func TestGeneratedFilesAreCurrent(t *testing.T) {
 	}
 }
 
+// TestDocs checks the hand-written documents of docs/: short UTF-8 text in
+// both languages. The generated ones are checked by TestDocsFolder.
 func TestDocs(t *testing.T) {
 	entries, err := os.ReadDir("docs")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(entries) < 4 || len(entries) > 5 {
-		t.Errorf("docs/ has %d entries, want 4 or 5", len(entries))
-	}
-	var chinese, english int
+	generated := samplegen.DocsFiles()
+	var texts, chinese, english int
 	for _, e := range entries {
 		name := e.Name()
 		if !e.Type().IsRegular() {
 			t.Errorf("docs/%s is not a regular file", name)
 			continue
 		}
-		if ext := filepath.Ext(name); ext != ".md" && ext != ".txt" {
-			t.Errorf("docs/%s: extension %q, want .md or .txt", name, ext)
+		if slices.Contains(generated, name) {
+			continue
+		}
+		ext := filepath.Ext(name)
+		if ext != ".md" && ext != ".txt" && ext != ".html" {
+			t.Errorf("docs/%s: extension %q, want .md, .txt or .html (or add it to samplegen.DocsFiles if it is generated)", name, ext)
 		}
 		data, err := os.ReadFile(filepath.Join("docs", name))
 		if err != nil {
@@ -583,6 +594,10 @@ func TestDocs(t *testing.T) {
 		if len(bytes.TrimSpace(data)) == 0 || len(data) > 4096 || !utf8.Valid(data) {
 			t.Errorf("docs/%s: want short, non-empty UTF-8 text (%d bytes)", name, len(data))
 		}
+		if ext == ".html" {
+			continue // markup would skew the language count
+		}
+		texts++
 		// An English document may quote a Chinese term or two; language is
 		// decided by the share of Han characters.
 		han := 0
@@ -597,7 +612,95 @@ func TestDocs(t *testing.T) {
 			english++
 		}
 	}
+	if texts < 4 || texts > 5 {
+		t.Errorf("docs/ has %d .md and .txt documents, want 4 or 5", texts)
+	}
 	if chinese < 2 || english < 2 {
 		t.Errorf("docs: %d Chinese and %d English documents, want at least 2 of each", chinese, english)
+	}
+}
+
+// TestDocsFolder reads docs/ with the folder reader, as
+// `bulkgen run -i samples/docs` does: one row per document, the text of
+// each format extracted, and exactly one unreadable document reported as a
+// row error while the others are read.
+func TestDocsFolder(t *testing.T) {
+	entries, err := os.ReadDir("docs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range samplegen.DocsFiles() {
+		if _, err := os.Stat(filepath.Join("docs", name)); err != nil {
+			t.Errorf("generated document missing: %v; %s", err, regenerate)
+		}
+	}
+	r, err := readers.Open("docs", readers.Options{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if !slices.Equal(r.Columns(), folderColumns) {
+		t.Fatalf("columns %q, want %q", r.Columns(), folderColumns)
+	}
+	if n, _ := r.Total(); n != len(entries) {
+		t.Errorf("Total() = %d, want one row per file of docs/ (%d)", n, len(entries))
+	}
+	texts := map[string]string{}
+	var rowErrs []string
+	ctx := context.Background()
+	for {
+		row, err := r.Read(ctx)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		var rowErr *readers.RowError
+		if errors.As(err, &rowErr) {
+			rowErrs = append(rowErrs, row.Values[0])
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		texts[row.Values[0]] = row.Values[5]
+	}
+	if want := []string{samplegen.DocsLegacy}; !slices.Equal(rowErrs, want) {
+		t.Errorf("documents with a row error %q, want only %q", rowErrs, want)
+	}
+	for name, text := range texts {
+		if strings.TrimSpace(text) == "" {
+			t.Errorf("docs/%s: no text extracted", name)
+		}
+	}
+	for name, want := range map[string]string{
+		samplegen.DocsChecklist:         "新品上架检查清单 / New Product Listing Checklist",
+		samplegen.DocsReport:            "Q1 2025 Sales Report",
+		"spring-festival-shipping.html": "春节期间发货安排",
+	} {
+		if !strings.HasPrefix(texts[name], want) {
+			t.Errorf("docs/%s: text starts %.40q, want %q", name, texts[name], want)
+		}
+	}
+	if strings.Contains(texts["spring-festival-shipping.html"], "dataLayer") {
+		t.Errorf("docs/spring-festival-shipping.html: script text was extracted")
+	}
+
+	// The long document is what chunking is tested with: it must be far
+	// over a small context, and mix both languages.
+	tok, err := tokenizer.Qwen()
+	if err != nil {
+		t.Fatal(err)
+	}
+	long := texts[samplegen.DocsHandbook]
+	if n := tok.Count(long); n < 25000 || n > 40000 {
+		t.Errorf("docs/%s has %d tokens, want about 30,000", samplegen.DocsHandbook, n)
+	}
+	han := 0
+	for _, r := range long {
+		if unicode.Is(unicode.Han, r) {
+			han++
+		}
+	}
+	if han < 10000 || !strings.Contains(long, "English summary") {
+		t.Errorf("docs/%s: %d Han characters; want a long mix of Chinese and English", samplegen.DocsHandbook, han)
 	}
 }

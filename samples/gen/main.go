@@ -1,8 +1,10 @@
 // Command gen regenerates the derived sample files: samples/catalog.xlsx
-// (built from the data in samples/internal/samplegen) and
+// (built from the data in samples/internal/samplegen),
 // samples/reviews_gbk.csv (samples/reviews.csv re-encoded as GB18030 with
-// CRLF line ends). The output is deterministic, so the checked-in files only
-// change when the data does. Run it from the module root:
+// CRLF line ends) and the generated documents of samples/docs/ (a long
+// handbook, a .docx, a .pdf and an unreadable .docx). The output is
+// deterministic, so the checked-in files only change when the data does.
+// Run it from the module root:
 //
 //	go run ./samples/gen
 package main

@@ -15,9 +15,10 @@ const (
 	CatalogXLSX   = "catalog.xlsx"
 )
 
-// Generate writes catalog.xlsx and reviews_gbk.csv into outDir. The GBK file
-// is derived from srcDir/reviews.csv, so that the two CSVs can never drift
-// apart: edit reviews.csv, then regenerate. srcDir and outDir may be the same.
+// Generate writes catalog.xlsx, reviews_gbk.csv and the generated documents
+// of docs/ (see DocsFiles) into outDir. The GBK file is derived from
+// srcDir/reviews.csv, so that the two CSVs can never drift apart: edit
+// reviews.csv, then regenerate. srcDir and outDir may be the same.
 func Generate(ctx context.Context, srcDir, outDir string) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -34,12 +35,16 @@ func Generate(ctx context.Context, srcDir, outDir string) error {
 		return fmt.Errorf("open %s (run from the module root, or pass -dir): %w", srcPath, err)
 	}
 	defer src.Close()
-	return writeFileAtomic(filepath.Join(outDir, ReviewsGBKCSV), func(w io.Writer) error {
+	err = writeFileAtomic(filepath.Join(outDir, ReviewsGBKCSV), func(w io.Writer) error {
 		if err := EncodeExcelCSV(w, src); err != nil {
 			return fmt.Errorf("convert %s: %w", srcPath, err)
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	return generateDocs(ctx, outDir)
 }
 
 // writeFileAtomic writes through a temporary file in the same directory and
