@@ -79,11 +79,69 @@ func newCaller(cfg Config, client model.Client, stats *Stats, sendCtx, callCtx c
 // do produces one row's result. An error return is a failure of the run
 // itself (the store could not be read or written), not of the row.
 func (c *caller) do(t task) (Result, error) {
+	if c.cfg.Multi != nil && t.err == nil && !t.skip {
+		return c.multi(t)
+	}
 	r, err := c.ask(t)
 	if err != nil || c.cfg.Parser == nil || r.Err != nil || r.Skipped || r.unfinished {
 		return r, err
 	}
 	return c.validate(t, r)
+}
+
+// errNotFinished is what a MultiFunc's ask returns when the run stopped
+// before the request had an answer.
+var errNotFinished = errors.New("not finished: the run stopped first")
+
+// multi runs cfg.Multi for one row, adding up its requests.
+func (c *caller) multi(t task) (Result, error) {
+	r := Result{Row: t.row, seq: t.seq, FromStore: true}
+	var runErr error
+	asked := 0
+	ask := func(req model.Request) (model.Response, error) {
+		if runErr != nil || r.unfinished {
+			return model.Response{}, errNotFinished
+		}
+		one, err := c.ask(task{row: t.row, seq: t.seq, req: req})
+		asked++
+		r.Attempts += one.Attempts
+		r.FromStore = r.FromStore && one.FromStore
+		r.Response.Usage = addUsage(r.Response.Usage, one.Response.Usage)
+		switch {
+		case err != nil:
+			runErr = err
+			return model.Response{}, errNotFinished
+		case one.unfinished:
+			r.unfinished = true
+			return model.Response{}, errNotFinished
+		case one.Err != nil:
+			return model.Response{}, one.Err
+		}
+		r.Response.FinishReason = one.Response.FinishReason
+		r.Response.Model = one.Response.Model
+		r.Response.Batch = one.Response.Batch
+		return one.Response, nil
+	}
+	values, err := c.cfg.Multi(t.row, ask)
+	if runErr != nil {
+		r.unfinished = true
+		return r, runErr
+	}
+	if asked == 0 {
+		r.FromStore = false
+	}
+	switch {
+	case r.unfinished || errors.Is(err, errNotFinished):
+		r.unfinished = true
+	case err != nil:
+		r.Err = err
+	default:
+		r.Fields = values
+		if r.Response.FinishReason == "" {
+			r.Response.FinishReason = "stop"
+		}
+	}
+	return r, nil
 }
 
 // InvalidReplyError is a row whose reply never passed the job's field

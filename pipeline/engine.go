@@ -95,11 +95,23 @@ type Config struct {
 	// none. It needs Price.
 	MaxCost float64
 
+	// Multi, when set, replaces the one request per row: see MultiFunc.
+	// The row's usage is the sum of its requests'.
+	Multi MultiFunc
+
 	// Parser, when set, checks every reply (a label or extract job's
 	// JSON fields); an invalid reply is asked again with the problem fed
 	// back, up to Retries times, and every attempt's tokens are counted.
 	Parser ReplyParser
 }
+
+// MultiFunc produces one row's result from any number of requests: a
+// translation pack and its single-cell fallbacks, the map and reduce steps
+// of a long document. ask sends one request the usual way (run store,
+// in-flight dedupe, limits, retries) and returns its answer or the row's
+// error; values become Result.Fields. An error from ask that the MultiFunc
+// returns unchanged keeps its meaning (a row error, or "not finished").
+type MultiFunc func(row readers.Row, ask func(model.Request) (model.Response, error)) (values []string, err error)
 
 // ReplyParser reads a structured reply (prompts.Fields implements it).
 type ReplyParser interface {
