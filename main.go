@@ -91,7 +91,7 @@ Try it without a key or network (replies are simulated):
 		OnUsageError: func(c *cli.Context, err error, _ bool) error {
 			return &codeError{exitUsage, fmt.Errorf("%w (see bulkgen %s --help)", err, c.Command.Name)}
 		},
-		Commands: []*cli.Command{runCommand(stdin, stdout, stderr), estimateCommand(stdin, stdout, stderr), runsCommand(stdout), pricesCommand(stdout), labelCommand(stdin, stdout, stderr), batchCommand(stdin, stdout, stderr)},
+		Commands: []*cli.Command{runCommand(stdin, stdout, stderr), estimateCommand(stdin, stdout, stderr), runsCommand(stdout), pricesCommand(stdout), labelCommand(stdin, stdout, stderr), translateCommand(stdin, stdout, stderr), batchCommand(stdin, stdout, stderr)},
 	}
 }
 
@@ -363,6 +363,12 @@ func runAction(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer) error 
 			return &codeError{exitUsage, errors.New("--refresh and --keep-errors need the run store: drop --no-store")}
 		}
 	}
+	if job.Task == prompts.TaskTranslate {
+		if opts.Translate, err = translateOptions(job); err != nil {
+			return &codeError{exitUsage, err}
+		}
+		opts.Job.Prompt = "" // not used: the translation prompts are built in
+	}
 	batchMode, err := runMode(c)
 	if err != nil {
 		return &codeError{exitUsage, err}
@@ -404,6 +410,9 @@ func report(rep pipeline.Report, err error, opts pipeline.Options, stderr io.Wri
 	}
 	if rep.Distribution != nil && rep.Stats.Written > 0 {
 		fmt.Fprintf(stderr, "bulkgen: labels:\n%s\n", indent(rep.Distribution.Summary(), "  "))
+	}
+	if rep.Translate != nil {
+		fmt.Fprintf(stderr, "bulkgen: %s\n", rep.Translate.Summary())
 	}
 	if rep.PriceNote != "" {
 		fmt.Fprintln(stderr, "bulkgen: note: "+rep.PriceNote)
@@ -521,7 +530,11 @@ func jobFromFlags(c *cli.Context) (prompts.Job, error) {
 	if c.IsSet("response-format") {
 		job.ResponseFormat = c.String("response-format")
 	}
-	if job.Prompt == "" {
+	if c.Command.Name == "translate" {
+		job.Task = prompts.TaskTranslate
+		applyTranslateFlags(c, &job.Translate)
+	}
+	if job.Prompt == "" && job.Task != prompts.TaskTranslate {
 		return job, errors.New("no prompt: give a job file with -j (see samples/*.yaml) or --prompt 'template with {{column}}'")
 	}
 	job = job.WithDefaults()

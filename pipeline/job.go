@@ -52,6 +52,8 @@ type Options struct {
 	// KeepReasoning writes the thinking text of thinking models into a
 	// "reasoning" column.
 	KeepReasoning bool
+	// Translate, when set, makes the run a translation of some columns.
+	Translate *TranslateOptions
 }
 
 // Report is what a finished (or stopped) run tells the caller.
@@ -66,6 +68,8 @@ type Report struct {
 	Warnings  []string // from the writer, e.g. truncated Excel cells
 	// Distribution counts the labels of a fields job (nil otherwise).
 	Distribution *prompts.Distribution
+	// Translate reports a translation run's cells (nil otherwise).
+	Translate *TranslateReport
 }
 
 // Execute runs one job from input file to output file. Everything that can
@@ -78,7 +82,13 @@ type Report struct {
 // was.
 func Execute(ctx context.Context, opts Options) (Report, error) {
 	if opts.Batch != nil {
+		if opts.Translate != nil {
+			return Report{}, errors.New("translate runs in realtime mode only: drop --mode batch")
+		}
 		return executeBatch(ctx, opts)
+	}
+	if opts.Translate != nil {
+		return executeTranslate(ctx, opts)
 	}
 	return execute(ctx, opts, nil)
 }

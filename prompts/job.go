@@ -57,6 +57,9 @@ type Job struct {
 	// one output column each (from `fields:` or `schema:` in the file).
 	Fields *Fields `yaml:"-"`
 
+	// Translate configures task: translate.
+	Translate TranslateSpec `yaml:"translate"`
+
 	systemSet bool   // System was given explicitly (even as "")
 	source    string // file the job came from, for messages
 }
@@ -67,6 +70,20 @@ type jobFile struct {
 	Job        `yaml:",inline"`
 	FieldsSpec yaml.Node `yaml:"fields"`
 	SchemaSpec yaml.Node `yaml:"schema"`
+}
+
+// TranslateSpec is the `translate:` block of a task: translate job file;
+// flags of bulkgen translate override it.
+type TranslateSpec struct {
+	To       string   `yaml:"to"`
+	From     string   `yaml:"from"`
+	Columns  []string `yaml:"columns"`
+	Glossary string   `yaml:"glossary"` // a CSV file, relative to the job file
+	Pack     int      `yaml:"pack"`
+	InPlace  bool     `yaml:"in_place"`
+	// Codes is a regular expression for cells never to translate (SKUs,
+	// codes); "-" turns the built-in one off.
+	Codes string `yaml:"codes"`
 }
 
 // StopList accepts `stop: "###"` as well as `stop: ["###", "\n\n"]`.
@@ -223,8 +240,20 @@ func (j Job) Validate() error {
 	case j.Task == TaskLabel && !j.Fields.hasEnum():
 		problems = append(problems, "task label needs a field with a list of labels, e.g. label: [positive, negative, neutral]")
 	}
-	if strings.TrimSpace(j.Prompt) == "" {
+	if j.Task == TaskTranslate {
+		if j.Translate.To == "" {
+			problems = append(problems, "task translate needs the target language: translate: {to: en} in the job file, or --to")
+		}
+		if len(j.Translate.Columns) == 0 {
+			problems = append(problems, "task translate needs the columns to translate: translate: {columns: [名称, 描述]} in the job file, or --columns")
+		}
+		if j.Translate.Pack < 0 || j.Translate.Pack > 100 {
+			problems = append(problems, fmt.Sprintf("translate pack %d: use 1 to 100", j.Translate.Pack))
+		}
+	} else if strings.TrimSpace(j.Prompt) == "" {
 		problems = append(problems, "no prompt: give `prompt:` in the job file or --prompt")
+	} else if j.Translate.To != "" || len(j.Translate.Columns) > 0 {
+		problems = append(problems, "a translate: block needs task: translate")
 	}
 	if j.Temperature != nil && (*j.Temperature < 0 || *j.Temperature >= 2) {
 		problems = append(problems, fmt.Sprintf("temperature %g is outside [0, 2)", *j.Temperature))

@@ -96,7 +96,10 @@ func TestTasksValidate(t *testing.T) {
 	}{
 		{"plain job unchanged", Job{Prompt: "x"}, ""},
 		{"generate", Job{Task: TaskGenerate, Prompt: "x"}, ""},
-		{"translate parses", Job{Task: TaskTranslate, Prompt: "x"}, ""},
+		{"translate parses", Job{Task: TaskTranslate, Translate: TranslateSpec{To: "en", Columns: []string{"名称"}}}, ""},
+		{"translate needs a target", Job{Task: TaskTranslate, Translate: TranslateSpec{Columns: []string{"名称"}}}, "task translate needs the target language"},
+		{"translate needs columns", Job{Task: TaskTranslate, Translate: TranslateSpec{To: "en"}}, "task translate needs the columns"},
+		{"translate block without the task", Job{Prompt: "x", Translate: TranslateSpec{To: "en"}}, "needs task: translate"},
 		{"fields without task", Job{Prompt: "x", Fields: noEnum}, ""},
 		{"extract", Job{Task: TaskExtract, Prompt: "x", Fields: noEnum}, ""},
 		{"label", Job{Task: TaskLabel, Prompt: "x", Fields: fields}, ""},

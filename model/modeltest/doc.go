@@ -33,6 +33,11 @@
 //	                    on the first ask (a request without an assistant
 //	                    turn); a repair request gets a valid one
 //	[[sim:badjson-always]] the invalid reply every time
+//	[[sim:packdrop]]    a packed translation reply leaves out its last cell
+//
+// A translation request whose user message is a JSON object of numbered
+// cells ("1": "...", "2": "...") is answered with the same keys; glossary
+// lines "- source → target" in the system message are applied.
 //
 // In JSON mode the reply has the keys the request asks for: the
 // properties of a json_schema response format, or the key lines of

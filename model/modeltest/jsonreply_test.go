@@ -76,3 +76,24 @@ func TestBadJSONMarker(t *testing.T) {
 		t.Errorf("badjson-always: %s", c)
 	}
 }
+
+func TestPackedTranslationAndGlossary(t *testing.T) {
+	sys := "You are a professional translator. Translate each value from Chinese into English.\nUse these translations for the following terms:\n- 商品 → product\n- 订单 → order (note: noun)\nReply with the JSON object only."
+	req := &chatRequest{model: "qwen-plus", n: 1, messages: []message{{Role: "system", Content: sys}, {Role: "user", Content: "{\n  \"1\": \"商品\",\n  \"2\": \"订单 加急\",\n  \"10\": \"第十\"\n}"}}}
+	got := generate(req).choices[0].content
+	var m map[string]string
+	if err := json.Unmarshal([]byte(got), &m); err != nil {
+		t.Fatalf("%s: %v", got, err)
+	}
+	if m["1"] != "EN: product" || m["2"] != "EN: order 加急" || m["10"] != "EN: 第十" || len(m) != 3 {
+		t.Errorf("packed reply %s", got)
+	}
+	req.messages[1].Content = "{\"1\": \"a\", \"2\": \"b [[sim:packdrop]]\"}"
+	if got := generate(req).choices[0].content; got != `{"1":"EN: a"}` {
+		t.Errorf("packdrop reply %s", got)
+	}
+	single := &chatRequest{model: "qwen-plus", n: 1, messages: []message{{Role: "system", Content: sys}, {Role: "user", Content: "商品订单"}}}
+	if c := generate(single).choices[0].content; !containsFold(c, "EN: productorder") {
+		t.Errorf("single reply %q", c)
+	}
+}

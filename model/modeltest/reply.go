@@ -62,7 +62,14 @@ func generate(req *chatRequest) reply {
 				c.content = jsonAnswer(label, 0.5+float64((hi>>8)%50)/100, tag+excerpt(user, 60))
 			}
 		case taskTranslate:
-			c.content = tag + targetLanguage(req.messages, user) + ": " + excerpt(translationSource(user), 80)
+			lang := targetLanguage(req.messages, user)
+			terms := glossaryTerms(req.messages)
+			drop := strings.Contains(lastUser(req.messages), "[[sim:packdrop]]")
+			if packed, ok := translatePacked(user, lang, terms, drop); ok {
+				c.content = packed
+			} else {
+				c.content = tag + lang + ": " + applyTerms(excerpt(translationSource(user), 80), terms)
+			}
 		default:
 			c.content = tag + excerpt(user, 100)
 		}
