@@ -125,10 +125,16 @@ type itemReader struct {
 	done  bool
 }
 
-func (ir *itemReader) Columns() []string      { return []string{"cells"} }
-func (ir *itemReader) Total() (int, bool)     { return 0, false }
-func (ir *itemReader) Close() error           { return nil }
-func (ir *itemReader) take(i int) *transItem { ir.mu.Lock(); defer ir.mu.Unlock(); it := ir.items[i]; delete(ir.items, i); return it }
+func (ir *itemReader) Columns() []string  { return []string{"cells"} }
+func (ir *itemReader) Total() (int, bool) { return 0, false }
+func (ir *itemReader) Close() error       { return nil }
+func (ir *itemReader) take(i int) *transItem {
+	ir.mu.Lock()
+	defer ir.mu.Unlock()
+	it := ir.items[i]
+	delete(ir.items, i)
+	return it
+}
 
 func (ir *itemReader) Read(ctx context.Context) (readers.Row, error) {
 	if ir.done {
