@@ -23,10 +23,10 @@ import (
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/simplifiedchinese"
 	"golang.org/x/text/transform"
-	"gopkg.in/yaml.v3"
 
 	"bulkgen/model/tokenizer"
 	"bulkgen/readers"
+	"bulkgen/prompts"
 	"bulkgen/samples/internal/samplegen"
 )
 
@@ -36,26 +36,23 @@ const regenerate = "run `go run ./samples/gen` from the repository root"
 // directory input such as samples/docs/.
 var folderColumns = []string{"path", "name", "ext", "bytes", "modified", "text"}
 
-// jobs maps every job file to the inputs it is meant for. Every
-// {{placeholder}} must name a column of each of them.
+// jobs maps every job file to the inputs it is meant for. Every column the
+// job uses must be a column of each of them.
 var jobs = []struct {
 	file   string
 	inputs []string // a trailing "/" marks a folder input
-	// wantJSON: the job uses JSON mode, which DashScope refuses unless the
-	// messages contain the word "json".
-	wantJSON bool
 }{
 	{file: "translate.yaml", inputs: []string{"catalog.xlsx"}},
+	{file: "translate_task.yaml", inputs: []string{"catalog.xlsx"}},
 	{file: "sentiment.yaml", inputs: []string{"reviews.csv", "reviews_gbk.csv"}},
-	{file: "extract.yaml", inputs: []string{"tickets.jsonl"}, wantJSON: true},
+	{file: "extract.yaml", inputs: []string{"tickets.jsonl"}},
 	{file: "summarize.yaml", inputs: []string{"docs/"}},
 }
 
 var (
-	placeholderRE = regexp.MustCompile(`\{\{(.*?)\}\}`)
-	reviewIDRE    = regexp.MustCompile(`^R\d{4}$`)
-	skuRE         = regexp.MustCompile(`^SKU-\d{5}$`)
-	priceShownRE  = regexp.MustCompile(`^¥[\d,]+\.\d\d$`)
+	reviewIDRE   = regexp.MustCompile(`^R\d{4}$`)
+	skuRE        = regexp.MustCompile(`^SKU-\d{5}$`)
+	priceShownRE = regexp.MustCompile(`^¥[\d,]+\.\d\d$`)
 )
 
 func TestEveryJobFileIsListed(t *testing.T) {
@@ -74,120 +71,65 @@ func TestEveryJobFileIsListed(t *testing.T) {
 	}
 }
 
+// TestJobs loads every job file with bulkgen's own parser (unknown keys
+// are errors), validates it as a run would, and binds its templates to
+// each input's columns.
 func TestJobs(t *testing.T) {
 	for _, j := range jobs {
 		t.Run(j.file, func(t *testing.T) {
-			job := readJob(t, j.file)
-			prompt, system := job["prompt"].(string), fmtAny(job["system"])
-			if j.wantJSON && !strings.Contains(strings.ToLower(prompt+system), "json") {
-				t.Errorf("%s: neither prompt nor system mentions JSON", j.file)
+			job, err := prompts.LoadJob(j.file)
+			if err != nil {
+				t.Fatal(err)
 			}
-			if j.wantJSON != (job["response_format"] == "json_object") {
-				t.Errorf("%s: response_format = %v, want json_object exactly when the job asks for JSON", j.file, job["response_format"])
+			job = job.WithDefaults()
+			if err := job.Validate(); err != nil {
+				t.Fatal(err)
 			}
-			names := placeholders(prompt)
-			if len(names) == 0 {
-				t.Fatalf("%s: prompt has no {{placeholder}}", j.file)
+			if job.ResponseFormat == "json_object" {
+				// DashScope refuses JSON mode unless a message says "json";
+				// the Renderer's system prompt is what is sent.
+				r, err := prompts.NewRenderer(job, columnsOf(t, j.inputs[0]), j.inputs[0])
+				if err != nil {
+					t.Fatal(err)
+				}
+				values := make([]string, len(columnsOf(t, j.inputs[0])))
+				for i := range values {
+					values[i] = "x"
+				}
+				req, _ := r.Render(values)
+				text := ""
+				for _, m := range req.Messages {
+					text += m.Content
+				}
+				if !strings.Contains(strings.ToLower(text), "json") {
+					t.Errorf("%s: JSON mode, but no message says JSON", j.file)
+				}
 			}
-			// The system prompt is a template too.
-			names = append(names, placeholders(system)...)
 			for _, in := range j.inputs {
 				cols := columnsOf(t, in)
-				for _, name := range names {
-					if !slices.Contains(cols, name) {
-						t.Errorf("%s: {{%s}} is not a column of %s (columns %q)", j.file, name, in, cols)
+				if job.Task == prompts.TaskTranslate {
+					for _, c := range job.Translate.Columns {
+						if !slices.Contains(cols, c) {
+							t.Errorf("%s: column %q is not a column of %s (columns %q)", j.file, c, in, cols)
+						}
 					}
+					continue
 				}
-				if out, _ := job["output_column"].(string); slices.Contains(cols, out) {
-					t.Errorf("%s: output_column %q would overwrite a column of %s", j.file, out, in)
+				if _, err := prompts.NewRenderer(job, cols, in); err != nil {
+					t.Errorf("%s on %s: %v", j.file, in, err)
+				}
+				outs := []string{job.OutputColumn}
+				if job.Fields != nil {
+					outs = job.Fields.Names()
+				}
+				for _, out := range outs {
+					if slices.Contains(cols, out) {
+						t.Errorf("%s: output column %q would clash with a column of %s", j.file, out, in)
+					}
 				}
 			}
 		})
 	}
-}
-
-// readJob parses a job file and checks every key against the job format.
-func readJob(t *testing.T, file string) map[string]any {
-	t.Helper()
-	data, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var job map[string]any
-	if err := yaml.Unmarshal(data, &job); err != nil {
-		t.Fatalf("%s: not valid YAML: %v", file, err)
-	}
-	if p, _ := job["prompt"].(string); strings.TrimSpace(p) == "" {
-		t.Fatalf("%s: prompt is missing or empty", file)
-	}
-	for key, v := range job {
-		ok := true
-		switch key {
-		case "model", "system", "output_column", "prompt":
-			s, isString := v.(string)
-			ok = isString && strings.TrimSpace(s) != ""
-		case "temperature":
-			f, isNum := number(v)
-			ok = isNum && f >= 0 && f < 2
-		case "top_p":
-			f, isNum := number(v)
-			ok = isNum && f > 0 && f <= 1
-		case "max_tokens":
-			n, isInt := v.(int)
-			ok = isInt && n > 0
-		case "seed":
-			_, ok = v.(int)
-		case "enable_thinking":
-			_, ok = v.(bool)
-		case "response_format":
-			ok = v == "text" || v == "json_object"
-		case "stop":
-			switch s := v.(type) {
-			case string:
-				ok = s != ""
-			case []any:
-				for _, e := range s {
-					if str, isString := e.(string); !isString || str == "" {
-						ok = false
-					}
-				}
-			default:
-				ok = false
-			}
-		default:
-			t.Errorf("%s: unknown key %q", file, key)
-			continue
-		}
-		if !ok {
-			t.Errorf("%s: %s has an invalid value %#v", file, key, v)
-		}
-	}
-	return job
-}
-
-func number(v any) (float64, bool) {
-	switch n := v.(type) {
-	case int:
-		return float64(n), true
-	case float64:
-		return n, true
-	}
-	return 0, false
-}
-
-func fmtAny(v any) string {
-	s, _ := v.(string)
-	return s
-}
-
-// placeholders returns the trimmed names inside {{...}}, as package prompts
-// reads them.
-func placeholders(prompt string) []string {
-	var names []string
-	for _, m := range placeholderRE.FindAllStringSubmatch(prompt, -1) {
-		names = append(names, strings.TrimSpace(m[1]))
-	}
-	return names
 }
 
 // columnsOf reads only the column names of a sample input, by format.
