@@ -25,8 +25,8 @@ import (
 	"golang.org/x/text/transform"
 
 	"bulkgen/model/tokenizer"
-	"bulkgen/readers"
 	"bulkgen/prompts"
+	"bulkgen/readers"
 	"bulkgen/samples/internal/samplegen"
 )
 
