@@ -156,6 +156,17 @@ func runFlags() []cli.Flag {
 			Usage: "CSV text encoding `utf-8|gb18030|gbk` (default: detected; Chinese Excel saves GB18030/GBK)"},
 		&cli.StringFlag{Name: "sheet", Category: catInput,
 			Usage: "XLSX sheet `name or number` (1 = first; default: the first sheet)"},
+		&cli.StringFlag{Name: "glob", Category: catInput,
+			Usage: "folder input: only documents whose file name matches `PATTERN`, e.g. '*.pdf'"},
+		&cli.BoolFlag{Name: "hidden", Category: catInput, Usage: "folder input: also read files and folders whose names start with a dot"},
+		&cli.IntFlag{Name: "max-doc-mb", Category: catInput, Value: int(readers.DefaultMaxDocBytes >> 20),
+			Usage: "folder input: a larger document is a row error"},
+		&cli.StringFlag{Name: "chunk-column", Category: catPrompt,
+			Usage: "split a too-long text in this `column` into chunks and combine their answers (default: text, for a folder input)"},
+		&cli.Int64Flag{Name: "chunk-tokens", Category: catPrompt,
+			Usage: "largest prompt per request when chunking, in tokens (default: the model's input limit)"},
+		&cli.StringFlag{Name: "one-file-per-doc", Category: catOutput,
+			Usage: "folder input: also write each document's answer to `DIR`/<relative path>.md"},
 		&cli.BoolFlag{Name: "allow-ragged", Category: catInput,
 			Usage: "pad CSV rows that have fewer fields than the header instead of failing them"},
 
@@ -348,6 +359,15 @@ func runAction(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer) error 
 		Prices:    prices,
 
 		KeepReasoning: c.Bool("keep-reasoning"),
+		ChunkColumn:   c.String("chunk-column"),
+		ChunkTokens:   c.Int64("chunk-tokens"),
+		DocFilesDir:   c.String("one-file-per-doc"),
+	}
+	if fi, err := os.Stat(opts.Input); err == nil && fi.IsDir() && !c.IsSet("chunk-column") {
+		opts.ChunkColumn = "text"
+	}
+	if opts.ChunkTokens < 0 || c.Int("max-doc-mb") < 1 {
+		return &codeError{exitUsage, errors.New("--chunk-tokens cannot be negative and --max-doc-mb must be at least 1")}
 	}
 	if !c.Bool("no-store") && !opts.DryRun {
 		opts.StorePath = c.String("store")
@@ -547,6 +567,11 @@ func readerOptions(c *cli.Context) (readers.Options, error) {
 		Encoding:    strings.ToLower(c.String("encoding")),
 		Sheet:       c.String("sheet"),
 		AllowRagged: c.Bool("allow-ragged"),
+		Glob:        c.String("glob"),
+		Hidden:      c.Bool("hidden"),
+	}
+	if c.IsSet("max-doc-mb") {
+		o.MaxDocBytes = int64(c.Int("max-doc-mb")) << 20
 	}
 	if d := c.String("delimiter"); d != "" {
 		switch d {

@@ -54,6 +54,19 @@ type Options struct {
 	KeepReasoning bool
 	// Translate, when set, makes the run a translation of some columns.
 	Translate *TranslateOptions
+
+	// ChunkColumn names the column holding a document's text ("text" for
+	// a folder input); with it, a document whose prompt would not fit the
+	// model's input limit (or ChunkTokens) is split into chunks that are
+	// answered one by one and then combined (map-reduce). "" turns
+	// chunking off.
+	ChunkColumn string
+	// ChunkTokens caps one request's prompt when splitting (0: the
+	// model's input limit).
+	ChunkTokens int64
+	// DocFilesDir, when set, also writes each document's answer to
+	// DIR/<relative path>.md (folder input).
+	DocFilesDir string
 }
 
 // Report is what a finished (or stopped) run tells the caller.
@@ -119,6 +132,31 @@ func execute(ctx context.Context, opts Options, rs *runStore) (Report, error) {
 		opts.Engine.Parser = f
 		dist = prompts.NewDistribution(f)
 	}
+	if col := indexOf(src.Columns(), opts.ChunkColumn); opts.ChunkColumn != "" && opts.Job.Fields == nil {
+		// A fields job is not chunked: partial answers cannot be
+		// combined field by field (a too-long document is a row error).
+		if col < 0 {
+			return Report{}, fmt.Errorf("--chunk-column %q is not a column of %s (columns: %s)", opts.ChunkColumn, displayName(opts.Input), strings.Join(src.Columns(), ", "))
+		}
+		multi, err := mapReduceFor(opts, render, src.Columns(), col)
+		if err != nil {
+			return Report{}, err
+		}
+		opts.Engine.Multi = multi
+		so.Fields = []string{opts.Job.OutputColumn, ColRequests}
+	}
+	var docs *writers.DocFiles
+	var docPath func(Result) string
+	if opts.DocFilesDir != "" {
+		pathCol := indexOf(src.Columns(), "path")
+		if pathCol < 0 {
+			return Report{}, errors.New("--one-file-per-doc needs a folder input (-i DIR): its rows have a path column")
+		}
+		if docs, err = writers.NewDocFiles(opts.DocFilesDir); err != nil {
+			return Report{}, err
+		}
+		docPath = func(r Result) string { return r.Row.Values[pathCol] }
+	}
 	schema, err := NewSchemaWith(src.Columns(), opts.Job.OutputColumn, so)
 	if err != nil {
 		return Report{}, err
@@ -175,12 +213,25 @@ func execute(ctx context.Context, opts Options, rs *runStore) (Report, error) {
 			}()
 		}
 	}
+	var docWarnings []string
 	sink := func(r Result) error {
 		if dist != nil && !r.Skipped {
 			if r.Err != nil {
 				dist.AddError()
 			} else {
 				dist.Add(r.Fields)
+			}
+		}
+		if docs != nil && r.Err == nil && !r.Skipped && !r.unfinished {
+			answer := r.Response.Content
+			if len(r.Fields) > 0 {
+				answer = r.Fields[0]
+			}
+			if err := docs.Write(docPath(r), answer); err != nil {
+				if !errors.Is(err, writers.ErrUnsafePath) {
+					return fmt.Errorf("input row %s: %w", r.Row.Key, err)
+				}
+				docWarnings = append(docWarnings, fmt.Sprintf("%s: not written to %s: %v", r.Row.Key, opts.DocFilesDir, err))
 			}
 		}
 		if err := out.Write(schema.Values(r)); err != nil {
@@ -198,6 +249,7 @@ func execute(ctx context.Context, opts Options, rs *runStore) (Report, error) {
 	if w, ok := out.(interface{ Warnings() []string }); ok {
 		rep.Warnings = w.Warnings()
 	}
+	rep.Warnings = append(rep.Warnings, docWarnings...)
 	err = runErr
 	switch {
 	case rep.Stats.Written == 0 && runErr != nil:
@@ -298,4 +350,31 @@ func dryRun(ctx context.Context, opts Options, src readers.Reader, render *promp
 	}
 	fmt.Fprintf(opts.Stderr, "bulkgen: dry run: showed %d request(s); nothing was sent\n", shown)
 	return nil
+}
+
+// ColRequests counts the requests a chunked document needed.
+const ColRequests = "requests"
+
+// mapReduceFor builds the map-reduce of long documents for a job.
+func mapReduceFor(opts Options, render *prompts.Renderer, columns []string, textCol int) (MultiFunc, error) {
+	counter, err := model.NewPromptCounter(opts.Job.Model)
+	if err != nil {
+		return nil, err
+	}
+	cfg := ChunkConfig{
+		Render:     render.Render,
+		TextColumn: textCol,
+		MaxPrompt:  ChunkPromptLimit(opts.ChunkTokens, model.MaxInputTokens(opts.Job.Model), counter.Exact()),
+		Count:      counter.Count,
+	}
+	if opts.Job.ReducePrompt != "" {
+		rj := opts.Job
+		rj.Prompt = opts.Job.ReducePrompt
+		rr, err := prompts.NewRenderer(rj, columns, displayName(opts.Input))
+		if err != nil {
+			return nil, fmt.Errorf("reduce_prompt: %w", err)
+		}
+		cfg.Reduce = rr.Render
+	}
+	return NewMapReduce(cfg), nil
 }

@@ -44,6 +44,10 @@ type Job struct {
 	System       string `yaml:"system"`
 	Prompt       string `yaml:"prompt"`
 	OutputColumn string `yaml:"output_column"`
+	// ReducePrompt combines the partial answers of a long document split
+	// into chunks ({{text}} is the partial answers); empty means the
+	// prompt itself is applied to them.
+	ReducePrompt string `yaml:"reduce_prompt"`
 
 	Temperature    *float64 `yaml:"temperature"`
 	TopP           *float64 `yaml:"top_p"`
