@@ -616,7 +616,7 @@ type service struct {
 
 // simBatchOptions makes the simulator's batches finish in moments: a
 // demo or test of batch mode should not take the service's hours.
-var simBatchOptions = modeltest.BatchOptions{ValidateTime: 100 * time.Millisecond, FinalizeTime: 100 * time.Millisecond, LinesPerSecond: 2000}
+var simBatchOptions = modeltest.BatchOptions{ValidateTime: 100 * time.Millisecond, FinalizeTime: 100 * time.Millisecond, LinesPerSecond: 10000}
 
 func newService(c *cli.Context, stderr io.Writer, withBatch bool) (service, error) {
 	svc := service{close: func() {}}

@@ -15,6 +15,8 @@ import (
 	"bulkgen/prompts"
 	"bulkgen/readers"
 	"bulkgen/store"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // Limits of one Batch API request file (../shared/dashscope-api-notes.md §5).
@@ -615,46 +617,68 @@ func fetchFile(ctx context.Context, s *store.Store, svc BatchService, fileID str
 // its keys are taken, and each key taken is removed from it.
 func ImportResults(ctx context.Context, s *store.Store, r io.Reader, name string, want map[string]bool, runID int64) error {
 	br := bufio.NewReaderSize(r, 1<<20)
+	// Puts run concurrently so that the store's group commit writes many
+	// rows per transaction; each Put still returns only once committed.
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(64)
 	lineNo := 0
 	for {
 		line, err := readLine(br)
 		if len(line) > 0 {
 			lineNo++
-			if err := importLine(ctx, s, line, want, runID); err != nil {
-				return fmt.Errorf("%s line %d: %w", name, lineNo, err)
+			put, perr := importLine(line, want)
+			if perr != nil {
+				g.Wait()
+				return fmt.Errorf("%s line %d: %w", name, lineNo, perr)
+			}
+			if put != nil {
+				n := lineNo
+				g.Go(func() error {
+					if err := put(gctx, s, runID); err != nil {
+						return fmt.Errorf("%s line %d: %w", name, n, err)
+					}
+					return nil
+				})
 			}
 		}
 		if errors.Is(err, io.EOF) {
-			return nil
+			return g.Wait()
 		}
 		if err != nil {
+			g.Wait()
 			return fmt.Errorf("read %s line %d: %w", name, lineNo+1, err)
+		}
+		if gctx.Err() != nil {
+			return g.Wait()
 		}
 	}
 }
 
-func importLine(ctx context.Context, s *store.Store, line []byte, want map[string]bool, runID int64) error {
+// importLine reads one result line; put stores it (nil: nothing to store).
+func importLine(line []byte, want map[string]bool) (put func(context.Context, *store.Store, int64) error, err error) {
 	if len(strings.TrimSpace(string(line))) == 0 {
-		return nil
+		return nil, nil
 	}
 	res, err := model.ParseBatchResult(line)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	key, ok := keyOfCustomID(res.CustomID)
 	if !ok {
-		return fmt.Errorf("custom_id %q was not made by bulkgen (want row<N>-<64 hex digits>)", res.CustomID)
+		return nil, fmt.Errorf("custom_id %q was not made by bulkgen (want row<N>-<64 hex digits>)", res.CustomID)
 	}
 	if want != nil {
 		if !want[key] {
-			return nil // not this shard's (or already taken)
+			return nil, nil // not this shard's (or already taken)
 		}
 		delete(want, key)
 	}
 	if res.Err != nil {
-		return s.PutError(ctx, key, res.Err.Error(), runID)
+		msg := res.Err.Error()
+		return func(ctx context.Context, s *store.Store, runID int64) error { return s.PutError(ctx, key, msg, runID) }, nil
 	}
-	return s.Put(ctx, key, res.Response, runID)
+	resp := res.Response
+	return func(ctx context.Context, s *store.Store, runID int64) error { return s.Put(ctx, key, resp, runID) }, nil
 }
 
 // readLine reads one line of any length up to maxBatchResultLine.
