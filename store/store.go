@@ -155,7 +155,7 @@ func createFile(path string) error {
 	fi, err := os.Stat(path)
 	switch {
 	case err == nil && fi.IsDir():
-		return fmt.Errorf("run store %s is a directory: pass --store FILE.db", path)
+		return fmt.Errorf("run store %s is a directory: pass --store FILE.db, or run with --no-store", path)
 	case err == nil:
 		// Never open and close an existing store here: closing any
 		// descriptor of a file drops every POSIX lock this process holds

@@ -361,3 +361,18 @@ func TestStdoutNeedsWriter(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// An -o whose folder is a file gets an error that says so.
+func TestCreateUnderAFile(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "afile")
+	if err := os.WriteFile(file, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, out := range []string{filepath.Join(file, "x.csv"), filepath.Join(file, "y", "x.csv")} {
+		_, err := Create(out, []string{"a"}, Options{}, nil)
+		if err == nil || !strings.Contains(err.Error(), "is a file, not a folder") {
+			t.Errorf("Create(%s) = %v", out, err)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"syscall"
 )
 
 // outputMode is 0644 rather than CreateTemp's 0600: results are meant to be
@@ -54,6 +55,9 @@ func openOutput(path, format string, stdout io.Writer) (*output, error) {
 		dir = "."
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
+		if fi, serr := os.Stat(filepath.Clean(dir)); errors.Is(err, syscall.ENOTDIR) || (serr == nil && !fi.IsDir()) {
+			return nil, fmt.Errorf("create %s: a part of its folder %s is a file, not a folder: choose another -o", path, dir)
+		}
 		return nil, fmt.Errorf("create %s: parent directory: %w", path, err)
 	}
 	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
