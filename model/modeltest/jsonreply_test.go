@@ -85,11 +85,11 @@ func TestPackedTranslationAndGlossary(t *testing.T) {
 	if err := json.Unmarshal([]byte(got), &m); err != nil {
 		t.Fatalf("%s: %v", got, err)
 	}
-	if m["1"] != "EN: product" || m["2"] != "EN: order 加急" || m["10"] != "EN: 第十" || len(m) != 3 {
+	if m["1"] != "[simulated qwen-plus] EN: product" || m["2"] != "[simulated qwen-plus] EN: order 加急" || m["10"] != "[simulated qwen-plus] EN: 第十" || len(m) != 3 {
 		t.Errorf("packed reply %s", got)
 	}
 	req.messages[1].Content = "{\"1\": \"a\", \"2\": \"b [[sim:packdrop]]\"}"
-	if got := generate(req).choices[0].content; got != `{"1":"EN: a"}` {
+	if got := generate(req).choices[0].content; got != `{"1":"[simulated qwen-plus] EN: a"}` {
 		t.Errorf("packdrop reply %s", got)
 	}
 	single := &chatRequest{model: "qwen-plus", n: 1, messages: []message{{Role: "system", Content: sys}, {Role: "user", Content: "商品订单"}}}

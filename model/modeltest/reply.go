@@ -65,7 +65,7 @@ func generate(req *chatRequest) reply {
 			lang := targetLanguage(req.messages, user)
 			terms := glossaryTerms(req.messages)
 			drop := strings.Contains(lastUser(req.messages), "[[sim:packdrop]]")
-			if packed, ok := translatePacked(user, lang, terms, drop); ok {
+			if packed, ok := translatePacked(user, tag, lang, terms, drop); ok {
 				c.content = packed
 			} else {
 				c.content = tag + lang + ": " + applyTerms(excerpt(translationSource(user), 80), terms)

@@ -10,10 +10,10 @@ import (
 
 // translatePacked answers a packed translation request: a user message
 // that is a JSON object of numbered strings gets an object with the same
-// keys, each value "LANG: <text>" (glossary terms applied). ok is false
+// keys, each value "[simulated model] LANG: <text>" (glossary terms applied). ok is false
 // for any other message. drop leaves out the last key, the way a model
 // merges or skips a cell ([[sim:packdrop]]).
-func translatePacked(user, lang string, terms [][2]string, drop bool) (string, bool) {
+func translatePacked(user, tag, lang string, terms [][2]string, drop bool) (string, bool) {
 	user = strings.TrimSpace(user)
 	if !strings.HasPrefix(user, "{") {
 		return "", false
@@ -44,7 +44,7 @@ func translatePacked(user, lang string, terms [][2]string, drop bool) (string, b
 			b.WriteByte(',')
 		}
 		kq, _ := json.Marshal(k)
-		vq := marshal(lang + ": " + applyTerms(cells[k], terms))
+		vq := marshal(tag + lang + ": " + applyTerms(cells[k], terms))
 		b.Write(kq)
 		b.WriteByte(':')
 		b.Write(vq)
