@@ -8,6 +8,7 @@ import (
 
 	"bulkgen/model"
 	"bulkgen/pipeline"
+	"bulkgen/prompts"
 )
 
 // estimateCommand prices a run before it is made.
@@ -40,6 +41,7 @@ real and extrapolated (10th–90th percentile as the range).
 
 Examples:
    bulkgen estimate -i samples/catalog.xlsx -j samples/translate.yaml
+   bulkgen estimate -i samples/catalog.xlsx -j samples/translate_task.yaml     # a translation: counted per cell
    bulkgen estimate -i reviews.csv --prompt 'Classify: {{评论内容}}' -m qwen-flash --max-tokens 5 --rpm 600
    bulkgen estimate -i samples/reviews.csv -j samples/sentiment.yaml --pilot 20 --sim --json`,
 		Flags: flags,
@@ -53,6 +55,11 @@ Examples:
 				Limit: c.Int("limit"), RPM: c.Float64("rpm"), TPM: c.Float64("tpm"), Prices: in.prices,
 				Count: tokenCounter(in.job.Model), Pilot: c.Int("pilot"),
 				ExpectedOutputTokens: c.Int64("expect-output-tokens"),
+			}
+			if in.job.Task == prompts.TaskTranslate {
+				if opts.Translate, err = translateOptions(in.job); err != nil {
+					return &codeError{exitUsage, err}
+				}
 			}
 			if opts.Pilot < 0 {
 				return &codeError{exitUsage, fmt.Errorf("--pilot %d: give a positive number of rows", opts.Pilot)}

@@ -89,3 +89,36 @@ func TestTPMKeepsUnderTheTokenQuota(t *testing.T) {
 		t.Fatalf("without --tpm nothing was throttled; the quota is too loose for this test to mean anything (exit %d)", r.code)
 	}
 }
+
+// The truth check for a translation job: the cells estimate counts are
+// the requests the run sends, token for token.
+func TestEstimateTranslateMatchesBilledUsage(t *testing.T) {
+	sim := newSim(t, modeltest.Options{})
+	dir := t.TempDir()
+	// The glossary path is relative to the job file: use an absolute one.
+	abs, _ := filepath.Abs("../samples/glossary.csv")
+	job := writeFile(t, dir, "t.yaml", "task: translate\nmodel: qwen-plus\ntranslate:\n  from: zh\n  to: en\n  columns: [商品名称, 描述]\n  glossary: "+abs+"\n")
+	r := bulkgen(t, sim, "", "estimate", "--json", "-i", "../samples/catalog.xlsx", "-j", job)
+	if r.code != 0 {
+		t.Fatalf("estimate exit %d\n%s", r.code, r.stderr)
+	}
+	var est struct {
+		Unit        string `json:"unit"`
+		Rows        int64  `json:"rows"`
+		InputTokens struct {
+			Total int64 `json:"total"`
+		} `json:"input_tokens"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &est); err != nil {
+		t.Fatalf("%v\n%s", err, r.stdout)
+	}
+	out := filepath.Join(dir, "out.csv")
+	r = bulkgen(t, sim, "", "run", "-i", "../samples/catalog.xlsx", "-j", job, "-o", out, "--no-store")
+	if r.code != 0 {
+		t.Fatalf("run exit %d\n%s", r.code, r.stderr)
+	}
+	if est.Unit != "cells" || est.Rows != sim.Stats().OK || est.InputTokens.Total != sim.Stats().PromptTokens {
+		t.Errorf("estimate: %d %s, %d input tokens; the run sent %d requests, billed %d prompt tokens",
+			est.Rows, est.Unit, est.InputTokens.Total, sim.Stats().OK, sim.Stats().PromptTokens)
+	}
+}

@@ -43,6 +43,9 @@ type EstimateOptions struct {
 	// pilot nor max_tokens.
 	ExpectedOutputTokens int64
 	Workers              int
+	// Translate estimates a translation job: one request per distinct
+	// cell that would be sent (see TranslateCells).
+	Translate *TranslateOptions
 }
 
 // Range is low / expected / high.
@@ -54,7 +57,9 @@ type Range struct {
 
 // Estimate is the answer of `bulkgen estimate`.
 type Estimate struct {
-	Model     string `json:"model"`
+	Model string `json:"model"`
+	// Unit is what Rows counts: "rows", or "cells" for a translation.
+	Unit      string `json:"unit"`
 	Rows      int64  `json:"rows"`       // rows that would be sent
 	Skipped   int64  `json:"skipped"`    // rows with every prompt column empty
 	RowErrors int64  `json:"row_errors"` // malformed input rows
@@ -104,6 +109,7 @@ type countAgg struct {
 	over                          int64
 	overKeys                      []string
 	exact                         bool
+	outHint                       int64 // Σ expected output tokens (translation: the cells' own size)
 }
 
 func (a *countAgg) merge(b *countAgg) {
@@ -121,6 +127,7 @@ func (a *countAgg) merge(b *countAgg) {
 	a.inputCost += b.inputCost
 	a.outPrice += b.outPrice
 	a.over += b.over
+	a.outHint += b.outHint
 	a.overKeys = append(a.overKeys, b.overKeys...)
 	a.exact = a.exact && b.exact
 }
@@ -151,9 +158,22 @@ func RunEstimate(ctx context.Context, opts EstimateOptions) (Estimate, error) {
 		return est, err
 	}
 	defer src.Close()
-	render, err := prompts.NewRenderer(opts.Job, src.Columns(), displayName(opts.Input))
-	if err != nil {
-		return est, err
+	var render RenderFunc
+	var outputHint func([]string) int64
+	if opts.Translate != nil {
+		cells, r, hint, err := TranslateCells(src, *opts.Translate, opts.Job, displayName(opts.Input))
+		if err != nil {
+			return est, err
+		}
+		src, render, outputHint = cells, r, hint
+		est.Unit = "cells"
+	} else {
+		r, err := prompts.NewRenderer(opts.Job, src.Columns(), displayName(opts.Input))
+		if err != nil {
+			return est, err
+		}
+		render = r.Render
+		est.Unit = "rows"
 	}
 	est.Model = opts.Job.Model
 	var price *model.Price
@@ -234,7 +254,7 @@ func RunEstimate(ctx context.Context, opts EstimateOptions) (Estimate, error) {
 		g.Go(func() error {
 			for b := range batches {
 				for _, row := range b {
-					req, skip := render.Render(row.Values)
+					req, skip := render(row.Values)
 					if skip {
 						a.skipped++
 						continue
@@ -242,6 +262,9 @@ func RunEstimate(ctx context.Context, opts EstimateOptions) (Estimate, error) {
 					n, exact := opts.Count(req)
 					a.exact = a.exact && exact
 					a.rows++
+					if outputHint != nil {
+						a.outHint += outputHint(row.Values)
+					}
 					a.total += n
 					if a.min == 0 || n < a.min {
 						a.min = n
@@ -308,6 +331,20 @@ func RunEstimate(ctx context.Context, opts EstimateOptions) (Estimate, error) {
 		}
 	}
 	est.Output.Range = Range{Low: perRow.Low * rows, Expected: perRow.Expected * rows, High: perRow.High * rows}
+	if outputHint != nil && est.Pilot == nil {
+		// A translation is about as long as its source: the expectation
+		// is the cells' own tokens, the range half to twice that (CJK
+		// into English grows in tokens, the other way shrinks).
+		h := float64(all.outHint)
+		est.Output.Range = Range{Low: h * 0.5, Expected: h, High: h * 2}
+		est.Output.Basis = "a translation is assumed as long as its cell (half to twice as long); --pilot N measures it"
+		if mt := opts.Job.MaxTokens; mt != nil {
+			est.Output.High = math.Min(est.Output.High, float64(*mt)*rows)
+			est.Output.Expected = math.Min(est.Output.Expected, est.Output.High)
+			est.Output.Low = math.Min(est.Output.Low, est.Output.Expected)
+			est.Output.Basis += fmt.Sprintf("; max_tokens %d per cell as the ceiling", *mt)
+		}
+	}
 
 	if price != nil && all.rows > 0 {
 		avgOut := all.outPrice / rows // price per output token, averaged over rows' tiers
@@ -344,7 +381,7 @@ func RunEstimate(ctx context.Context, opts EstimateOptions) (Estimate, error) {
 }
 
 // runPilot sends the sampled rows for real and measures answer sizes.
-func runPilot(ctx context.Context, opts EstimateOptions, render *prompts.Renderer, sample []readers.Row) (*Pilot, error) {
+func runPilot(ctx context.Context, opts EstimateOptions, render RenderFunc, sample []readers.Row) (*Pilot, error) {
 	if opts.Client == nil {
 		return nil, errors.New("--pilot needs a model client")
 	}
@@ -356,7 +393,7 @@ func runPilot(ctx context.Context, opts EstimateOptions, render *prompts.Rendere
 	g.SetLimit(8)
 	for _, row := range sample {
 		g.Go(func() error {
-			req, skip := render.Render(row.Values)
+			req, skip := render(row.Values)
 			if skip {
 				mu.Lock()
 				p.Failed++
@@ -404,8 +441,16 @@ func (e Estimate) WriteTable(w io.Writer) {
 	if !e.Input.Exact {
 		exact = "estimated (no tokenizer for this model family)"
 	}
+	unit, per := "rows ", "row"
+	if e.Unit == "cells" {
+		unit, per = "cells", "cell"
+	}
 	fmt.Fprintf(w, "model            %s\n", e.Model)
-	fmt.Fprintf(w, "rows             %s to send", human(e.Rows))
+	if e.Unit == "cells" {
+		fmt.Fprintf(w, "%s            %s to send (one request each; identical cells once; --pack sends fewer prompt tokens)", unit, human(e.Rows))
+	} else {
+		fmt.Fprintf(w, "%s            %s to send", unit, human(e.Rows))
+	}
 	if e.Skipped > 0 {
 		fmt.Fprintf(w, ", %s skipped (prompt columns empty)", human(e.Skipped))
 	}
@@ -413,8 +458,8 @@ func (e Estimate) WriteTable(w io.Writer) {
 		fmt.Fprintf(w, ", %s malformed (would be written with an error)", human(e.RowErrors))
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintf(w, "input tokens     %s total; per row min %s / median %s / max %s (%s)\n",
-		human(e.Input.Total), human(e.Input.Min), human(e.Input.Median), human(e.Input.Max), exact)
+	fmt.Fprintf(w, "input tokens     %s total; per %s min %s / median %s / max %s (%s)\n",
+		human(e.Input.Total), per, human(e.Input.Min), human(e.Input.Median), human(e.Input.Max), exact)
 	fmt.Fprintf(w, "output tokens    %s low / %s expected / %s high\n",
 		human(int64(e.Output.Low)), human(int64(e.Output.Expected)), human(int64(e.Output.High)))
 	fmt.Fprintf(w, "                 %s\n", e.Output.Basis)

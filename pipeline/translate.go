@@ -655,3 +655,96 @@ func sheetName(sheets []string, opt string) string {
 	}
 	return opt
 }
+
+// TranslateCells turns a translation job's input into what estimate
+// counts: one row per distinct cell that would be sent (the skip rules and
+// identical-cell reuse of a run applied; packing not: a packed run sends
+// fewer prompt tokens), the request each gets, and the size of its text in
+// tokens as a guess of its translation's.
+func TranslateCells(src readers.Reader, to TranslateOptions, job prompts.Job, inputName string) (readers.Reader, RenderFunc, func([]string) int64, error) {
+	skipper, err := translate.NewSkipper(translate.SkipOptions{From: to.From, CodePattern: to.CodePattern})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if _, _, err := translate.SinglePrompt("x", to.From, to.To, nil); err != nil {
+		return nil, nil, nil, err
+	}
+	names := src.Columns()
+	var cols []int
+	for _, want := range to.Columns {
+		i := indexOf(names, want)
+		if i < 0 {
+			return nil, nil, nil, &prompts.MissingColumnError{Input: inputName, Missing: []string{want}, Have: names}
+		}
+		cols = append(cols, i)
+	}
+	tok, err := model.NewPromptCounter(job.Model)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	tr := &translator{job: job, opts: to}
+	render := func(values []string) (model.Request, bool) {
+		var terms []translate.Term
+		if to.Glossary != nil {
+			terms = to.Glossary.Match(values[0])
+		}
+		system, user, err := translate.SinglePrompt(values[0], to.From, to.To, terms)
+		if err != nil {
+			return model.Request{}, true
+		}
+		return tr.request(system, user), false
+	}
+	hint := func(values []string) int64 {
+		return tok.Count(model.Request{Model: job.Model, Messages: []model.Message{{Role: "assistant", Content: values[0]}}}) - tok.Count(model.Request{Model: job.Model, Messages: []model.Message{{Role: "assistant", Content: ""}}})
+	}
+	return &cellReader{src: src, cols: cols, skipper: skipper, seen: map[string]bool{}}, render, hint, nil
+}
+
+// cellReader yields the distinct cells to translate, one per row.
+type cellReader struct {
+	src     readers.Reader
+	cols    []int
+	skipper *translate.Skipper
+	seen    map[string]bool // bounded: see Read
+	queue   []readers.Row
+	n       int
+}
+
+func (c *cellReader) Columns() []string  { return []string{"cell"} }
+func (c *cellReader) Total() (int, bool) { return 0, false }
+func (c *cellReader) Close() error       { return nil }
+
+func (c *cellReader) Read(ctx context.Context) (readers.Row, error) {
+	for len(c.queue) == 0 {
+		row, err := c.src.Read(ctx)
+		var rowErr *readers.RowError
+		if errors.As(err, &rowErr) {
+			return rowErr.Row, err
+		}
+		if err != nil {
+			return readers.Row{}, err
+		}
+		for _, col := range c.cols {
+			if col >= len(row.Values) {
+				continue
+			}
+			text := row.Values[col]
+			if c.skipper.Skip(text, translate.KindText) != translate.Translate {
+				continue
+			}
+			k := translate.Key(text)
+			if c.seen[k] {
+				continue
+			}
+			if len(c.seen) >= 1_000_000 {
+				clear(c.seen) // memory stays bounded; a repeat after this is counted again
+			}
+			c.seen[k] = true
+			c.queue = append(c.queue, readers.Row{Index: c.n, Key: row.Key, Values: []string{strings.TrimSpace(text)}})
+			c.n++
+		}
+	}
+	r := c.queue[0]
+	c.queue = c.queue[1:]
+	return r, nil
+}
