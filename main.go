@@ -452,6 +452,9 @@ func report(rep pipeline.Report, err error, opts pipeline.Options, stderr io.Wri
 	case pipeline.ExitFatal:
 		return &codeError{code, fmt.Errorf("%w\nthe service refused the run; nothing more was sent. Fix the cause, then %s", err, resume)}
 	case pipeline.ExitInterrupted:
+		if opts.Batch != nil {
+			return &codeError{code, err} // says which batches keep running and how to collect them
+		}
 		return &codeError{code, fmt.Errorf("interrupted: %d finished rows were written, %d were not processed; %s", rep.Stats.Written, rep.Stats.Unfinished, resume)}
 	case pipeline.ExitBudget:
 		return &codeError{code, fmt.Errorf("stopped before the budget (--max-tokens-total / --max-cost) would be crossed: %d rows written, %d not processed; %s (with a larger budget)", rep.Stats.Written, rep.Stats.Unfinished, resume)}

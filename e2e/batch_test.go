@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -436,4 +437,46 @@ func TestBatchExportImport(t *testing.T) {
 	if missing != 1 || len(tb.rows) != rows {
 		t.Errorf("%d rows, %d without a line; want %d, 1", len(tb.rows), missing, rows)
 	}
+}
+
+// TestBatchSimRerunAfterInterrupt: with --sim the batches live inside the
+// process, so after Ctrl-C they are gone; the rerun notices, submits those
+// rows again and finishes (a real service's batches older than 30 days are
+// handled the same way).
+func TestBatchSimRerunAfterInterrupt(t *testing.T) {
+	dir := t.TempDir()
+	in := writeRowsCSV(t, dir, "in.csv", 300, productName, "x")
+	out := filepath.Join(dir, "out.csv")
+	args := []string{"run", "--mode", "batch", "-i", in, "-o", out, "--prompt", "Translate: {{商品名称}}", "--sim", "--batch-max-lines", "100"}
+	cmd := prepare(t, nil, args...)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var log bytes.Buffer
+	buf := make([]byte, 4096)
+	for !strings.Contains(log.String(), "created for") {
+		n, err := stderr.Read(buf)
+		log.Write(buf[:n])
+		if err != nil {
+			t.Fatalf("bulkgen ended before creating a batch: %v\n%s", err, log.String())
+		}
+	}
+	cmd.Process.Signal(syscall.SIGINT)
+	rest, _ := io.ReadAll(stderr)
+	log.Write(rest)
+	if code := exitOf(t, cmd.Wait()); code != 130 {
+		t.Fatalf("exit %d after Ctrl-C, want 130\n%s", code, log.String())
+	}
+	res := bulkgen(t, nil, "", args...)
+	if res.code != 0 {
+		t.Fatalf("rerun exit %d\n%s", res.code, res.stderr)
+	}
+	if !strings.Contains(res.stderr, "no longer exists on the service") {
+		t.Errorf("the rerun did not notice the lost batch:\n%s", res.stderr)
+	}
+	checkComplete(t, readTable(t, out), 300, productName)
 }

@@ -118,6 +118,8 @@ type batchRun struct {
 	// missing is the error of a row without a result ("" means the
 	// batch-mode default).
 	missing string
+	// lost counts batches found gone from the service in this round.
+	lost int
 }
 
 func (b *batchRun) need(id int64) {
@@ -161,25 +163,37 @@ func executeBatch(ctx context.Context, opts Options) (Report, error) {
 		b.stderr = io.Discard
 	}
 	fail := func(err error) (Report, error) {
+		if ctx.Err() != nil && !errors.Is(err, ErrInterrupted) {
+			err = fmt.Errorf("%w: every batch file finished so far is recorded in the run store; rerun the same command to go on", ErrInterrupted)
+		}
 		rep := Report{RunID: rs.runID}
 		if ferr := rs.finish(Snapshot{}, err, false, ""); ferr != nil {
 			err = errors.Join(err, ferr)
 		}
 		return rep, err
 	}
-	if err := b.plan(ctx); err != nil {
-		return fail(err)
-	}
-	if err := b.submitAll(ctx); err != nil {
-		return fail(err)
-	}
-	if b.bo.NoWait {
-		b.logf("%d batch(es) submitted or running; collect them with `bulkgen batch wait`, then rerun this command to write %s", len(b.order), displayName(opts.Output))
-		rep := Report{RunID: rs.runID}
-		return rep, rs.finish(Snapshot{SentRows: b.submitted}, nil, false, "")
-	}
-	if err := b.wait(ctx); err != nil {
-		return fail(err)
+	// A second round submits again the rows of batches that turned out to
+	// be gone from the service (see check).
+	for round := 0; round < 2; round++ {
+		b.lost = 0
+		if err := b.plan(ctx); err != nil {
+			return fail(err)
+		}
+		if err := b.submitAll(ctx); err != nil {
+			return fail(err)
+		}
+		if b.bo.NoWait {
+			b.logf("%d batch(es) submitted or running; collect them with `bulkgen batch wait`, then rerun this command to write %s", len(b.order), displayName(opts.Output))
+			rep := Report{RunID: rs.runID}
+			return rep, rs.finish(Snapshot{SentRows: b.submitted}, nil, false, "")
+		}
+		if err := b.wait(ctx); err != nil {
+			return fail(err)
+		}
+		if b.lost == 0 {
+			break
+		}
+		b.needed, b.order = map[int64]bool{}, nil
 	}
 	return b.write(ctx)
 }
@@ -387,6 +401,31 @@ func (b *batchRun) submitAll(ctx context.Context) error {
 // after one between creating the batch and recording it, the batch is
 // found by its input file instead of being created (and paid) twice.
 func (b *batchRun) submit(ctx context.Context, sh *store.Shard) error {
+	err := b.submitOnce(ctx, sh)
+	if err != nil && sh.State == store.ShardUploaded && fileGone(err) {
+		// The uploaded file no longer exists (deleted, expired, or a
+		// simulator that has ended): upload it again.
+		b.logf("uploaded file %s of %s no longer exists on the service: uploading it again", sh.FileID, filepath.Base(sh.Path))
+		sh.FileID, sh.State, sh.Message = "", store.ShardWritten, ""
+		if err := b.rs.s.UpdateShard(context.WithoutCancel(ctx), *sh); err != nil {
+			return err
+		}
+		return b.submitOnce(ctx, sh)
+	}
+	return err
+}
+
+// fileGone reports an error saying the input file does not exist.
+func fileGone(err error) bool {
+	var ae *model.APIError
+	if !errors.As(err, &ae) || (ae.Status != 400 && ae.Status != 404) {
+		return false
+	}
+	m := strings.ToLower(ae.Message)
+	return strings.Contains(m, "no such file") || (strings.Contains(m, "file") && strings.Contains(m, "not found"))
+}
+
+func (b *batchRun) submitOnce(ctx context.Context, sh *store.Shard) error {
 	sctx := context.WithoutCancel(ctx) // record what happened even if interrupted
 	if sh.State == store.ShardWritten {
 		var fileID string
@@ -543,6 +582,19 @@ func (b *batchRun) check(ctx context.Context, sh *store.Shard, last map[int64]st
 		if ctx.Err() != nil {
 			return false, fmt.Errorf("%w: batch %s keeps running on the service; rerun the same command (or `bulkgen batch wait`) to collect it", ErrInterrupted, sh.BatchID)
 		}
+		var ae *model.APIError
+		if errors.As(err, &ae) && ae.Status == 404 {
+			// Gone: only batches of the last 30 days can be queried, and a
+			// simulator's batches end with its process. Its rows are freed
+			// and submitted again by the next run.
+			b.logf("batch %s no longer exists on the service; its %d rows will be submitted again", sh.BatchID, sh.Lines)
+			b.lost++
+			lost := model.BatchInfo{ID: sh.BatchID, Status: "lost", Errors: []string{"the batch no longer exists on the service"}}
+			if err := FetchShard(context.WithoutCancel(ctx), b.rs.s, b.svc, *sh, lost, b.rs.runID); err != nil {
+				return false, err
+			}
+			return true, nil
+		}
 		return false, b.shardError(context.WithoutCancel(ctx), sh, err)
 	}
 	sh.Status, sh.Total, sh.Completed, sh.Failed = info.Status, info.Total, info.Completed, info.Failed
@@ -594,6 +646,8 @@ func FetchShard(ctx context.Context, s *store.Store, svc BatchService, sh store.
 	}
 	why += "; rerun to submit it again"
 	for k := range left {
+		// The error is kept for --keep-errors and the output; the key is
+		// free again once the shard is finished below.
 		if err := s.PutError(ctx, k, why, runID); err != nil {
 			return err
 		}
