@@ -120,6 +120,8 @@ type batchRun struct {
 	missing string
 	// lost counts batches found gone from the service in this round.
 	lost int
+	// started is when the run began, for the summary's duration.
+	started time.Time
 }
 
 func (b *batchRun) need(id int64) {
@@ -158,7 +160,7 @@ func executeBatch(ctx context.Context, opts Options) (Report, error) {
 	}
 	defer rs.close()
 	b := &batchRun{opts: opts, bo: opts.Batch.withDefaults(opts.StorePath), rs: rs, svc: opts.Batch.Service,
-		stderr: opts.Stderr, needed: map[int64]bool{}}
+		stderr: opts.Stderr, needed: map[int64]bool{}, started: time.Now()}
 	if b.stderr == nil {
 		b.stderr = io.Discard
 	}
@@ -209,7 +211,11 @@ func (b *batchRun) write(ctx context.Context) (Report, error) {
 	opts.Engine.RPM, opts.Engine.TPM, opts.Engine.Retries = 0, 0, 0
 	opts.Engine.Concurrency = max(opts.Engine.Concurrency, 16)
 	opts.Engine.FixedConcurrency = true
-	return execute(ctx, opts, b.rs)
+	rep, err := execute(ctx, opts, b.rs)
+	if !b.started.IsZero() {
+		rep.Stats.Elapsed = time.Since(b.started) // the whole run, waiting included
+	}
+	return rep, err
 }
 
 // plan reads the input and puts every row that needs an answer into a
