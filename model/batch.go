@@ -68,21 +68,7 @@ func NewBatchClient(cfg OpenAIConfig) (*BatchClient, error) {
 	if _, err := checkBaseURL(base); err != nil {
 		return nil, fmt.Errorf("batch client: %w", err)
 	}
-	hc := cfg.HTTPClient
-	if hc == nil {
-		hc = defaultHTTPClient()
-	}
-	opts := []option.RequestOption{
-		option.WithBaseURL(base),
-		option.WithHTTPClient(hc),
-		option.WithMaxRetries(0),
-	}
-	if cfg.APIKey != "" {
-		opts = append(opts, option.WithAPIKey(cfg.APIKey))
-	}
-	for k, v := range cfg.Headers {
-		opts = append(opts, option.WithHeader(k, v))
-	}
+	opts := sdkOptions(base, cfg)
 	return &BatchClient{files: openai.NewFileService(opts...), batches: openai.NewBatchService(opts...), key: cfg.APIKey}, nil
 }
 

@@ -66,23 +66,7 @@ func NewOpenAI(cfg OpenAIConfig) (*OpenAIClient, error) {
 	if err != nil {
 		return nil, fmt.Errorf("openai client: %w", err)
 	}
-	hc := cfg.HTTPClient
-	if hc == nil {
-		hc = defaultHTTPClient()
-	}
-	opts := []option.RequestOption{
-		option.WithBaseURL(base),
-		option.WithHTTPClient(hc),
-		// Retries belong to the caller, which classifies errors by
-		// DashScope's codes; the SDK would also retry 429 billing states.
-		option.WithMaxRetries(0),
-	}
-	if cfg.APIKey != "" {
-		opts = append(opts, option.WithAPIKey(cfg.APIKey))
-	}
-	for k, v := range cfg.Headers {
-		opts = append(opts, option.WithHeader(k, v))
-	}
+	opts := sdkOptions(base, cfg)
 	// NewChatCompletionService, unlike openai.NewClient, does not read
 	// OPENAI_* environment variables, so an OPENAI_ORG_ID meant for
 	// OpenAI never leaks into requests to DashScope.
@@ -379,4 +363,26 @@ func headerRequestID(r *http.Response) string {
 		return ""
 	}
 	return r.Header.Get("X-Request-Id")
+}
+
+// sdkOptions are the openai-go options every client of ours uses.
+func sdkOptions(base string, cfg OpenAIConfig) []option.RequestOption {
+	hc := cfg.HTTPClient
+	if hc == nil {
+		hc = defaultHTTPClient()
+	}
+	opts := []option.RequestOption{
+		option.WithBaseURL(base),
+		option.WithHTTPClient(hc),
+		// Retries belong to the caller, which classifies errors by
+		// DashScope's codes; the SDK would also retry 429 billing states.
+		option.WithMaxRetries(0),
+	}
+	if cfg.APIKey != "" {
+		opts = append(opts, option.WithAPIKey(cfg.APIKey))
+	}
+	for k, v := range cfg.Headers {
+		opts = append(opts, option.WithHeader(k, v))
+	}
+	return opts
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"hash/fnv"
 	mathrand "math/rand/v2"
@@ -412,20 +411,7 @@ func (h *Handler) delay() time.Duration {
 // keeps ids unique without a random draw per request.
 func (h *Handler) newID() string {
 	seq := h.idSeq.Add(1)
-	var raw [16]byte
-	binary.BigEndian.PutUint64(raw[:8], mix(h.idKey^seq))
-	binary.BigEndian.PutUint64(raw[8:], mix(mix(h.idKey)+seq))
-	var out [36]byte
-	hex.Encode(out[0:8], raw[0:4])
-	out[8] = '-'
-	hex.Encode(out[9:13], raw[4:6])
-	out[13] = '-'
-	hex.Encode(out[14:18], raw[6:8])
-	out[18] = '-'
-	hex.Encode(out[19:23], raw[8:10])
-	out[23] = '-'
-	hex.Encode(out[24:36], raw[10:16])
-	return string(out[:])
+	return formatUUID(mix(h.idKey^seq), mix(mix(h.idKey)+seq))
 }
 
 func (h *Handler) record(status int) {
