@@ -35,7 +35,7 @@ demo: build
 	@echo "the replies are SIMULATED; with a DASHSCOPE_API_KEY, drop --sim to call qwen-plus for real"
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+	$(GO) run ./bench -gobench -o BENCHMARKS.md
 
 clean:
 	rm -rf bin out

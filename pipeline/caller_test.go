@@ -257,57 +257,6 @@ func TestBudgetCountsInFlight(t *testing.T) {
 	}
 }
 
-func TestControllerCutsOnOverloadAndGrowsBack(t *testing.T) {
-	now := time.Unix(0, 0)
-	c := newController(32, 0, true)
-	c.now = func() time.Time { return now }
-	ctx := context.Background()
-	// 40 quick successes at 100/s.
-	for i := 0; i < 40; i++ {
-		sent, _ := c.acquire(ctx)
-		now = now.Add(10 * time.Millisecond)
-		c.release(sent, outcomeOK, 0)
-	}
-	if c.pacer != nil || c.currentLimit() != 32 {
-		t.Fatal("no throttling yet: nothing should be limited")
-	}
-	// A burst of 429s: one cut, not one per 429.
-	var sents []time.Time
-	for i := 0; i < 10; i++ {
-		s, _ := c.acquire(ctx)
-		sents = append(sents, s)
-	}
-	now = now.Add(5 * time.Millisecond)
-	for _, s := range sents {
-		c.release(s, outcomeThrottled, 0)
-	}
-	lim, rps := c.limitSnapshot()
-	if lim != 16 {
-		t.Errorf("concurrency %d after a burst of 429s, want one halving to 16", lim)
-	}
-	if rps <= 0 || rps > 100 {
-		t.Errorf("rate %.1f/s after overload, want ≤ the achieved 100/s", rps)
-	}
-	// Successes grow it back additively.
-	before := rps
-	for i := 0; i < 200; i++ {
-		s, _ := c.acquire(ctx)
-		now = now.Add(10 * time.Millisecond)
-		c.release(s, outcomeOK, 0)
-	}
-	lim, rps = c.limitSnapshot()
-	if rps <= before || lim <= 16 {
-		t.Errorf("after successes: concurrency %d rate %.1f (was 16, %.1f): did not grow back", lim, rps, before)
-	}
-	// A stray 429 among many successes does not cut.
-	now = now.Add(2 * time.Second)
-	s, _ := c.acquire(ctx)
-	c.release(s, outcomeThrottled, 0)
-	if l2, r2 := c.limitSnapshot(); l2 != lim || r2 != rps {
-		t.Errorf("a single 429 in 100 outcomes cut the limits: %d/%.1f → %d/%.1f", lim, rps, l2, r2)
-	}
-}
-
 func TestControllerHonoursRetryAfter(t *testing.T) {
 	c := newController(4, 0, true)
 	s, _ := c.acquire(context.Background())
