@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -74,6 +75,7 @@ func exitCode(err error, stderr io.Writer) int {
 }
 
 func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
+	var profile *os.File // --cpuprofile's file while profiling
 	return &cli.App{
 		Name:  "bulkgen",
 		Usage: "bulk text generation over files with Qwen (DashScope) or any OpenAI-compatible model",
@@ -92,6 +94,32 @@ Try it without a key or network (replies are simulated):
 			return &codeError{exitUsage, fmt.Errorf("%w (see bulkgen %s --help)", err, c.Command.Name)}
 		},
 		Commands: []*cli.Command{runCommand(stdin, stdout, stderr), estimateCommand(stdin, stdout, stderr), runsCommand(stdout), pricesCommand(stdout), labelCommand(stdin, stdout, stderr), translateCommand(stdin, stdout, stderr), batchCommand(stdin, stdout, stderr)},
+		// --cpuprofile is for whoever profiles bulkgen (see bench/ and
+		// BENCHMARKS.md), not for users: hidden from --help.
+		Flags: []cli.Flag{&cli.StringFlag{Name: "cpuprofile", Hidden: true, Usage: "write a CPU profile to `FILE`"}},
+		Before: func(c *cli.Context) error {
+			path := c.String("cpuprofile")
+			if path == "" {
+				return nil
+			}
+			f, err := os.Create(path)
+			if err != nil {
+				return fmt.Errorf("--cpuprofile: %w", err)
+			}
+			if err := pprof.StartCPUProfile(f); err != nil {
+				f.Close()
+				return fmt.Errorf("--cpuprofile: %w", err)
+			}
+			profile = f
+			return nil
+		},
+		After: func(*cli.Context) error {
+			if profile == nil {
+				return nil
+			}
+			pprof.StopCPUProfile()
+			return profile.Close()
+		},
 	}
 }
 

@@ -308,21 +308,13 @@ func ParseBatchResult(line []byte) (BatchResult, error) {
 		res.Err = &APIError{Status: status, Code: code, Message: msg, RequestID: requestID, Class: class, Hint: hint}
 	}
 	if raw.Response != nil && raw.Response.StatusCode == http.StatusOK && (raw.Error == nil || raw.Error.Code == "" && raw.Error.Message == "") {
-		var cc openai.ChatCompletion
-		if err := json.Unmarshal(raw.Response.Body, &cc); err != nil || len(cc.Choices) == 0 {
+		cc, err := decodeCompletion(raw.Response.Body)
+		if err != nil || len(cc.Choices) == 0 {
 			lineErr(http.StatusOK, "", "batch output line has no chat completion", raw.Response.RequestID)
 			return res, nil
 		}
-		ch := cc.Choices[0]
-		res.Response = Response{
-			Content:          ch.Message.Content,
-			ReasoningContent: reasoningText(ch.Message.JSON.ExtraFields),
-			FinishReason:     ch.FinishReason,
-			Usage:            openAIUsage(cc.Usage),
-			RequestID:        raw.Response.RequestID,
-			Model:            cc.Model,
-			Batch:            true,
-		}
+		res.Response = cc.response()
+		res.Response.RequestID, res.Response.Batch = raw.Response.RequestID, true
 		if res.Response.RequestID == "" {
 			res.Response.RequestID = raw.ID
 		}

@@ -158,23 +158,15 @@ func (c *OpenAIClient) completeOnce(cl *call, req Request, params openai.ChatCom
 	}
 	requestID := headerRequestID(httpResp)
 	raw = trimBOM(raw)
-	var cc openai.ChatCompletion
-	if err := json.Unmarshal(raw, &cc); err != nil {
+	cc, err := decodeCompletion(raw)
+	if err != nil {
 		return Response{}, cl.badBody(http.StatusOK, requestID, fmt.Errorf("decode chat completion: %w", err))
 	}
 	if len(cc.Choices) == 0 {
 		return Response{}, c.emptyAnswer(cl, httpResp, raw, requestID)
 	}
-	ch := cc.Choices[0]
-	resp := Response{
-		Content:          ch.Message.Content,
-		ReasoningContent: reasoningText(ch.Message.JSON.ExtraFields),
-		FinishReason:     ch.FinishReason,
-		Usage:            openAIUsage(cc.Usage),
-		RequestID:        requestID,
-		Model:            cc.Model,
-		Latency:          time.Since(cl.start),
-	}
+	resp := cc.response()
+	resp.RequestID, resp.Latency = requestID, time.Since(cl.start)
 	if resp.RequestID == "" {
 		resp.RequestID = strings.TrimPrefix(cc.ID, "chatcmpl-")
 	}

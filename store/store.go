@@ -65,6 +65,17 @@ type Store struct {
 
 	getResult *sql.Stmt
 	getError  *sql.Stmt
+	// The writer's statements, prepared once: database/sql keeps them
+	// prepared on the writer's connection, and Tx.StmtContext reuses them
+	// (preparing in every transaction cost more than the inserts).
+	putResult, delError, putError *sql.Stmt
+
+	// resultKeys and errorKeys skip the lookups of keys that are not
+	// stored (see keyFilter); loading runs in the background until
+	// stopLoad.
+	resultKeys, errorKeys *keyFilter
+	stopLoad              context.CancelFunc
+	loading               sync.WaitGroup
 
 	// mu guards closed and the send side of queue: Close takes it for
 	// writing, so no Put can send on the closed channel.
@@ -145,8 +156,42 @@ func open(ctx context.Context, path string, opts options) (*Store, error) {
 		s.closeDB()
 		return nil, err
 	}
+	if err := s.startFilters(ctx); err != nil {
+		s.closeDB()
+		return nil, err
+	}
 	go s.writeLoop()
 	return s, nil
+}
+
+// Room in the key filters for keys added while the store is open, beyond
+// those in it at Open: a run of a million new rows keeps about 1% false
+// "maybe"s. Errors are rarer.
+const (
+	resultKeysRoom = 1 << 20
+	errorKeysRoom  = 1 << 16
+)
+
+// startFilters sizes the key filters and starts reading the stored keys
+// into them. Until a filter is loaded, its lookups go to SQLite.
+func (s *Store) startFilters(ctx context.Context) error {
+	var err error
+	if s.resultKeys, err = newKeyFilter(ctx, s.db, "results", resultKeysRoom); err != nil {
+		return s.fail("open", err)
+	}
+	if s.errorKeys, err = newKeyFilter(ctx, s.db, "errors", errorKeysRoom); err != nil {
+		return s.fail("open", err)
+	}
+	loadCtx, stop := context.WithCancel(context.Background())
+	s.stopLoad = stop
+	for _, f := range []*keyFilter{s.resultKeys, s.errorKeys} {
+		s.loading.Add(1)
+		go func() {
+			defer s.loading.Done()
+			f.load(loadCtx) //nolint:errcheck // unloaded, the filter answers "maybe" and SQLite reports the problem
+		}()
+	}
+	return nil
 }
 
 // createFile creates path 0600 if it does not exist. SQLite would create it
@@ -264,6 +309,17 @@ func (s *Store) init(ctx context.Context) error {
 	if s.getError, err = s.db.PrepareContext(ctx, `SELECT message FROM errors WHERE key = ?`); err != nil {
 		return s.fail("prepare", err)
 	}
+	if s.putResult, err = s.db.PrepareContext(ctx, `INSERT INTO results (key, response, run_id, created) VALUES (?, ?, ?, ?)
+		ON CONFLICT (key) DO UPDATE SET response = excluded.response, run_id = excluded.run_id, created = excluded.created`); err != nil {
+		return s.fail("prepare", err)
+	}
+	if s.delError, err = s.db.PrepareContext(ctx, `DELETE FROM errors WHERE key = ?`); err != nil {
+		return s.fail("prepare", err)
+	}
+	if s.putError, err = s.db.PrepareContext(ctx, `INSERT INTO errors (key, message, run_id, created) VALUES (?, ?, ?, ?)
+		ON CONFLICT (key) DO UPDATE SET message = excluded.message, run_id = excluded.run_id, created = excluded.created`); err != nil {
+		return s.fail("prepare", err)
+	}
 	return nil
 }
 
@@ -349,10 +405,18 @@ func (s *Store) Close() error {
 	return s.closeDB()
 }
 
+// waitLoaded waits until the key filters are loaded (or failed to); for
+// tests.
+func (s *Store) waitLoaded() { s.loading.Wait() }
+
 // closeDB closes what open created, in reverse order.
 func (s *Store) closeDB() error {
+	if s.stopLoad != nil {
+		s.stopLoad()
+		s.loading.Wait()
+	}
 	var errs []error
-	for _, st := range []*sql.Stmt{s.getResult, s.getError} {
+	for _, st := range []*sql.Stmt{s.getResult, s.getError, s.putResult, s.delError, s.putError} {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}
@@ -380,6 +444,9 @@ func (s *Store) Lookup(ctx context.Context, key string) (resp model.Response, ru
 	if s.isClosed() {
 		return model.Response{}, 0, false, ErrClosed
 	}
+	if !s.resultKeys.mayHave(ctx, key) {
+		return model.Response{}, 0, false, nil
+	}
 	var text string
 	err = s.getResult.QueryRowContext(ctx, key).Scan(&text, &runID)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -399,6 +466,9 @@ func (s *Store) Lookup(ctx context.Context, key string) (resp model.Response, ru
 func (s *Store) GetError(ctx context.Context, key string) (msg string, ok bool, err error) {
 	if s.isClosed() {
 		return "", false, ErrClosed
+	}
+	if !s.errorKeys.mayHave(ctx, key) {
+		return "", false, nil
 	}
 	err = s.getError.QueryRowContext(ctx, key).Scan(&msg)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -478,6 +548,7 @@ func (s *Store) isClosed() bool {
 func (s *Store) writeLoop() {
 	defer close(s.writerDone)
 	batch := make([]*putOp, 0, maxBatch)
+	last := 0                 // the size of the last batch
 	for op := range s.queue { // ends when Close closes the queue and it is drained
 		batch = append(batch[:0], op)
 	fill:
@@ -492,8 +563,39 @@ func (s *Store) writeLoop() {
 				break fill
 			}
 		}
+		// A commit costs far more than a row: when puts come from many
+		// callers at once (the last batch had several), wait a moment
+		// for more so that one commit serves them all. A lone caller
+		// (one put at a time) never waits.
+		if last > 1 && len(batch) < maxBatch {
+			s.linger(&batch)
+		}
+		last = len(batch)
 		s.commit(batch)
 		clear(batch) // let the committed values be collected
+	}
+}
+
+// commitLinger is how long the writer waits for more puts to join a
+// batch under concurrent load. Callers wait that much longer for their
+// put (nothing next to a model's latency); the writer commits several
+// times fewer transactions.
+const commitLinger = 2 * time.Millisecond
+
+// linger adds to batch what is queued within commitLinger, up to maxBatch.
+func (s *Store) linger(batch *[]*putOp) {
+	t := time.NewTimer(commitLinger)
+	defer t.Stop()
+	for len(*batch) < maxBatch {
+		select {
+		case op, ok := <-s.queue:
+			if !ok {
+				return
+			}
+			*batch = append(*batch, op)
+		case <-t.C:
+			return
+		}
 	}
 }
 
@@ -511,6 +613,16 @@ func (s *Store) commit(batch []*putOp) {
 		return
 	}
 	err := s.writeBatch(live)
+	if err == nil {
+		// Before any Put returns: a lookup that follows it must find it.
+		for _, op := range live {
+			if op.isErr {
+				s.errorKeys.add(op.key)
+			} else {
+				s.resultKeys.add(op.key)
+			}
+		}
+	}
 	for _, op := range live {
 		op.done <- err
 	}
@@ -530,20 +642,7 @@ func (s *Store) writeBatch(batch []*putOp) error {
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
 
-	putResult, err := tx.PrepareContext(ctx, `INSERT INTO results (key, response, run_id, created) VALUES (?, ?, ?, ?)
-		ON CONFLICT (key) DO UPDATE SET response = excluded.response, run_id = excluded.run_id, created = excluded.created`)
-	if err != nil {
-		return s.fail("store results", err)
-	}
-	delError, err := tx.PrepareContext(ctx, `DELETE FROM errors WHERE key = ?`)
-	if err != nil {
-		return s.fail("store results", err)
-	}
-	putError, err := tx.PrepareContext(ctx, `INSERT INTO errors (key, message, run_id, created) VALUES (?, ?, ?, ?)
-		ON CONFLICT (key) DO UPDATE SET message = excluded.message, run_id = excluded.run_id, created = excluded.created`)
-	if err != nil {
-		return s.fail("store results", err)
-	}
+	putResult, delError, putError := tx.StmtContext(ctx, s.putResult), tx.StmtContext(ctx, s.delError), tx.StmtContext(ctx, s.putError)
 
 	now := time.Now().UnixMilli()
 	for _, op := range batch {
@@ -555,6 +654,9 @@ func (s *Store) writeBatch(batch []*putOp) error {
 		}
 		if _, err := putResult.ExecContext(ctx, op.key, op.value, op.runID, now); err != nil {
 			return s.fail("store result "+op.key, err)
+		}
+		if !s.errorKeys.mayHave(ctx, op.key) {
+			continue // no error stored for it: nothing to delete
 		}
 		if _, err := delError.ExecContext(ctx, op.key); err != nil {
 			return s.fail("store result "+op.key, err)
