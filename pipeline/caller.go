@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"bulkgen/model"
@@ -48,6 +49,8 @@ type caller struct {
 	budgets []*budget // tokens and/or money; all must allow a request
 	flights flights
 	recent  *recentResults // in-run dedupe when there is no store
+	saves   sync.WaitGroup // saves still committing (see save)
+	saveErr atomic.Pointer[error] // the first failed save
 
 	mu        sync.Mutex
 	maxOutput int64 // largest completion seen, for estimates
@@ -239,7 +242,7 @@ func (c *caller) ask(t task) (Result, error) {
 			r.Err = f.res.Err
 			return r, nil
 		}
-		r.Response, r.Err, r.Deduped = f.res.Response, f.res.Err, true
+		r.Response, r.Err, r.Deduped, r.saved = f.res.Response, f.res.Err, true, f.res.saved
 		return r, nil
 	}
 	// Look again: the row this one would have joined may have finished
@@ -252,25 +255,63 @@ func (c *caller) ask(t task) (Result, error) {
 		return r, err
 	}
 	r = c.send(t, r)
-	var saveErr error
 	switch {
 	case r.unfinished:
 	case r.Err == nil:
 		if c.cfg.Store != nil {
-			// Saved before the row goes to the writer: a crash after
-			// this point loses nothing that was paid for.
-			saveErr = c.cfg.Store.Save(context.WithoutCancel(c.callCtx), key, r.Response)
-		} else {
-			c.recent.put(key, r.Response)
+			resp := r.Response
+			r = c.save(key, f, r, func(ctx context.Context) error { return c.cfg.Store.Save(ctx, key, resp) })
+			return r, nil
 		}
+		c.recent.put(key, r.Response)
 	case model.ClassOf(r.Err) == model.RowFinal && c.cfg.Store != nil:
-		saveErr = c.cfg.Store.SaveError(context.WithoutCancel(c.callCtx), key, r.Err.Error())
+		msg := r.Err.Error()
+		r = c.save(key, f, r, func(ctx context.Context) error { return c.cfg.Store.SaveError(ctx, key, msg) })
+		return r, nil
 	}
 	c.flights.finish(key, f, r)
-	if saveErr != nil {
-		return r, fmt.Errorf("run store: save result of row %s: %w", t.row.Key, saveErr)
-	}
 	return r, nil
+}
+
+// save commits a paid-for answer in the background, so that the worker
+// goes on to its next request while the store gathers a batch, and r
+// carries the commit's outcome: the writer waits for it before writing
+// the row (saved before written: a crash loses nothing that was paid
+// for).
+//
+// The flight ends only once the answer is committed: a twin of the
+// request that comes after then finds it in the store instead of sending
+// it again. A failed save stops all sending at once; the writer reports
+// the error when it reaches the row.
+func (c *caller) save(key string, f *flight, r Result, commit func(context.Context) error) Result {
+	r.saved = &saveWait{done: make(chan struct{})}
+	c.saves.Add(1)
+	go func() {
+		defer c.saves.Done()
+		// Without the run's cancellation: an answer paid for is kept
+		// even when the run is interrupted.
+		err := commit(context.WithoutCancel(c.callCtx))
+		if err != nil {
+			err = fmt.Errorf("run store: save result of row %s: %w", r.Row.Key, err)
+			c.saveErr.CompareAndSwap(nil, &err)
+			c.stopSending(err)
+		}
+		r.saved.err = err
+		close(r.saved.done)
+		c.flights.finish(key, f, r)
+	}()
+	return r
+}
+
+// saveWait is the outcome of a background save.
+type saveWait struct {
+	done chan struct{}
+	err  error // set before done is closed
+}
+
+func (w *saveWait) wait() error {
+	<-w.done
+	return w.err
 }
 
 // answered fills r from an earlier answer to the request key, if there is

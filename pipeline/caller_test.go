@@ -22,6 +22,8 @@ type memStore struct {
 	run     int
 	saves   int
 	failAt  int // Save number that fails (0 = never)
+	// saveDelay is how long a Save takes to commit (a store batching).
+	saveDelay time.Duration
 }
 
 func newMemStore() *memStore {
@@ -43,6 +45,7 @@ func (m *memStore) LookupError(_ context.Context, key string) (string, bool, err
 }
 
 func (m *memStore) Save(_ context.Context, key string, resp model.Response) error {
+	time.Sleep(m.saveDelay)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.saves++
@@ -134,6 +137,30 @@ func TestSavedBeforeWritten(t *testing.T) {
 	}, nil)
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestTwinDuringCommitIsNotSentAgain(t *testing.T) {
+	// One worker: the second row's request, identical to the first's,
+	// comes after the first was answered but while its answer is still
+	// being committed. It must wait for that answer, not pay again.
+	st := newMemStore()
+	st.saveDelay = 30 * time.Millisecond
+	cfg := fastCfg(1)
+	cfg.Store = st
+	cl := &fakeClient{}
+	same := func([]string) (model.Request, bool) {
+		return model.Request{Model: "m", Messages: []model.Message{{Role: "user", Content: "same"}}}, false
+	}
+	var out collect
+	if err := Run(context.Background(), cfg, &sliceReader{n: 3}, same, cl, out.sink, nil); err != nil {
+		t.Fatal(err)
+	}
+	if n := cl.calls.Load(); n != 1 {
+		t.Errorf("%d requests for three identical rows", n)
+	}
+	if len(out.rows) != 3 || out.rows[1].Response.Content != out.rows[0].Response.Content {
+		t.Errorf("rows %+v", out.rows)
 	}
 }
 

@@ -182,6 +182,9 @@ type Result struct {
 
 	seq        int  // reading order; the reorder key
 	unfinished bool // never finished: the run stopped first
+	// saved, when not nil, is the commit of the answer to the run store,
+	// which the writer waits for.
+	saved *saveWait
 }
 
 // Sink receives finished rows in input order, from one goroutine.
@@ -338,6 +341,11 @@ func Run(ctx context.Context, cfg Config, src readers.Reader, render RenderFunc,
 				stats.rowUnfinished()
 				return nil
 			}
+			if r.saved != nil {
+				if err := r.saved.wait(); err != nil {
+					return err
+				}
+			}
 			if err := sink(r); err != nil {
 				return err
 			}
@@ -374,9 +382,15 @@ func Run(ctx context.Context, cfg Config, src readers.Reader, render RenderFunc,
 	})
 
 	err := g.Wait()
+	// Saves of rows the writer never reached (it failed first) finish
+	// before the caller can close the store.
+	c.saves.Wait()
 	stats.finish()
 	if err != nil {
 		return err
+	}
+	if e := c.saveErr.Load(); e != nil {
+		return *e // the writer did not reach the row (it had stopped)
 	}
 	cause := context.Cause(sendCtx)
 	var fatal *FatalError
