@@ -48,9 +48,12 @@ type caller struct {
 	tokens  *tokenPacer
 	budgets []*budget // tokens and/or money; all must allow a request
 	flights flights
-	recent  *recentResults // in-run dedupe when there is no store
-	saves   sync.WaitGroup // saves still committing (see save)
+	recent  *recentResults        // in-run dedupe when there is no store
+	saves   sync.WaitGroup        // saves still committing (see save)
 	saveErr atomic.Pointer[error] // the first failed save
+	// saveSlots bounds the answers awaiting their commit to one per
+	// worker: a kill -9 loses at most those and the requests in flight.
+	saveSlots chan struct{}
 
 	mu        sync.Mutex
 	maxOutput int64 // largest completion seen, for estimates
@@ -60,9 +63,10 @@ func newCaller(cfg Config, client model.Client, stats *Stats, sendCtx, callCtx c
 	c := &caller{
 		cfg: cfg, client: client, stats: stats,
 		sendCtx: sendCtx, callCtx: callCtx, stopSending: stop,
-		ctl:     newController(cfg.Concurrency, cfg.RPM, !cfg.FixedConcurrency),
-		tokens:  newTokenPacer(cfg.TPM),
-		flights: flights{m: map[string]*flight{}},
+		ctl:       newController(cfg.Concurrency, cfg.RPM, !cfg.FixedConcurrency),
+		tokens:    newTokenPacer(cfg.TPM),
+		flights:   flights{m: map[string]*flight{}},
+		saveSlots: make(chan struct{}, max(1, cfg.Concurrency)),
 	}
 	if cfg.MaxTokensTotal > 0 {
 		c.budgets = append(c.budgets, &budget{limit: float64(cfg.MaxTokensTotal),
@@ -285,9 +289,10 @@ func (c *caller) ask(t task) (Result, error) {
 // the error when it reaches the row.
 func (c *caller) save(key string, f *flight, r Result, commit func(context.Context) error) Result {
 	r.saved = &saveWait{done: make(chan struct{})}
+	c.saveSlots <- struct{}{}
 	c.saves.Add(1)
 	go func() {
-		defer c.saves.Done()
+		defer func() { <-c.saveSlots; c.saves.Done() }()
 		// Without the run's cancellation: an answer paid for is kept
 		// even when the run is interrupted.
 		err := commit(context.WithoutCancel(c.callCtx))
