@@ -141,7 +141,7 @@ func TestWriteMarkdown(t *testing.T) {
 		{id: "a", title: "A", figures: []figure{{name: "x | y", value: 1.5, format: "%.1f×", target: atMost(1.25, "×"), command: "go run ./bench -run '^a$'"}},
 			notes: []string{"- note"}},
 		{id: "b", title: "B", err: errors.New("broke\nbadly")},
-	}, "")
+	}, "", "## What profiling found\n\n- a note\n")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,6 +151,7 @@ func TestWriteMarkdown(t *testing.T) {
 		"| B | not measured: broke | | **FAIL** | `go run ./bench -run '^b$'` |",
 		"Load average (1, 5, 15 min) before: 1.0, 1.0, 1.0, after: 2.0, 1.5, 1.0.",
 		"### A (`-run a`)\n\n- note\n",
+		"\n## What profiling found\n\n- a note\n",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q:\n%s", want, out)

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -68,6 +69,35 @@ func selfCPU() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
+// sampleHWM polls the peak resident set size (VmHWM in /proc/PID/status,
+// which only grows) of a running process until stop is closed, and
+// returns the last value read, in bytes: at most the growth of its last
+// hwmPoll is missed. 0 where /proc is not there.
+func sampleHWM(pid int, stop <-chan struct{}) int64 {
+	path := fmt.Sprintf("/proc/%d/status", pid)
+	var peak int64
+	t := time.NewTicker(hwmPoll)
+	defer t.Stop()
+	for {
+		if data, err := os.ReadFile(path); err == nil {
+			for _, line := range strings.Split(string(data), "\n") {
+				if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+					if kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64); err == nil {
+						peak = max(peak, kb*1024)
+					}
+				}
+			}
+		}
+		select {
+		case <-stop:
+			return peak
+		case <-t.C:
+		}
+	}
+}
+
+const hwmPoll = 10 * time.Millisecond
+
 // command is the run as a shell command line, with the temporary
 // directory shown as $BENCH and the simulator's address as $SIM.
 func (r childRun) command(tmp, simURL string) string {
@@ -115,7 +145,16 @@ func (b *bench) runBulkgen(ctx context.Context, sim *modeltest.Server, args ...s
 	b.logf("  $ %s", r.command(b.tmp, sim.CompatibleBaseURL()))
 	cpu0 := selfCPU()
 	start := time.Now()
-	err := cmd.Run()
+	err := cmd.Start()
+	var hwm int64
+	if err == nil {
+		stop := make(chan struct{})
+		sampled := make(chan int64)
+		go func() { sampled <- sampleHWM(cmd.Process.Pid, stop) }()
+		err = cmd.Wait()
+		close(stop)
+		hwm = <-sampled
+	}
 	r.wall = time.Since(start)
 	r.benchCPU = selfCPU() - cpu0
 	r.stderr = stderr.String()
@@ -127,6 +166,12 @@ func (b *bench) runBulkgen(ctx context.Context, sim *modeltest.Server, args ...s
 			r.sys = time.Duration(ru.Stime.Nano())
 			r.maxRSS = ru.Maxrss * 1024 // kilobytes on Linux
 		}
+	}
+	if hwm > 0 {
+		// wait4's ru_maxrss is no good here: Go starts children with
+		// vfork, and Linux counts the parent's (this bench's) peak RSS
+		// into the child's at exec.
+		r.maxRSS = hwm
 	}
 	if err != nil {
 		var ee *exec.ExitError

@@ -179,7 +179,7 @@ func run(args []string, stderr io.Writer) int {
 	}
 	f, err := os.Create(*out)
 	if err == nil {
-		err = writeMarkdown(f, h, reports, gb)
+		err = writeMarkdown(f, h, reports, gb, b.findings())
 		if cerr := f.Close(); err == nil {
 			err = cerr
 		}
@@ -230,6 +230,17 @@ func (b *bench) setup(ctx context.Context) error {
 	}
 	b.logf("bench: built %s in %v", b.binary, time.Since(t0).Round(100*time.Millisecond))
 	return nil
+}
+
+// findings is bench/findings.md, the profiling notes the report ends
+// with; "" if it cannot be read.
+func (b *bench) findings() string {
+	data, err := os.ReadFile(filepath.Join(b.root, "bench", "findings.md"))
+	if err != nil {
+		b.logf("bench: no profiling notes: %v", err)
+		return ""
+	}
+	return string(data)
 }
 
 // loadAvg is the first three fields of /proc/loadavg: how busy the

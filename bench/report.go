@@ -82,7 +82,7 @@ type header struct {
 }
 
 // writeMarkdown renders the report.
-func writeMarkdown(w io.Writer, h header, cases []caseReport, gobench string) error {
+func writeMarkdown(w io.Writer, h header, cases []caseReport, gobench, findings string) error {
 	var b strings.Builder
 	b.WriteString("# bulkgen benchmarks\n\n")
 	fmt.Fprintf(&b, "Written by `%s` on %s in %s. Machine: %s, %d cores (%s), %s.", h.bench, h.date, h.elapsed, h.platform, h.cores, h.cpu, h.goVersion)
@@ -117,6 +117,11 @@ func writeMarkdown(w io.Writer, h header, cases []caseReport, gobench string) er
 		if c.err != nil {
 			fmt.Fprintf(&b, "\nError:\n\n```\n%s\n```\n", c.err)
 		}
+	}
+	if findings != "" {
+		// Written by hand (bench/findings.md): what profiling found and
+		// what was done about it, which no run can measure by itself.
+		b.WriteString("\n" + strings.TrimSpace(findings) + "\n")
 	}
 	if gobench != "" {
 		b.WriteString("\n## Go benchmarks of the hot paths\n\n")
