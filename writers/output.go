@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 )
 
@@ -64,6 +65,7 @@ func openOutput(path, format string, stdout io.Writer) (*output, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create %s: temporary file: %w", path, err)
 	}
+	lockTemp(tmp)
 	return &output{name: path, dest: path, tmp: tmp, w: tmp}, nil
 }
 
@@ -94,7 +96,40 @@ func (o *output) commit() error {
 		return fmt.Errorf("save %s: %w", o.name, err)
 	}
 	syncDir(filepath.Dir(o.dest))
+	o.removeLeftovers()
 	return nil
+}
+
+// removeLeftovers removes the temporary files of earlier runs to the same
+// destination that were killed (kill -9, a power cut) before they could
+// remove them: now that a whole output is in place they are of no use.
+// Those of runs still writing are locked and left alone.
+func (o *output) removeLeftovers() {
+	dir, base := filepath.Split(o.dest)
+	if dir == "" {
+		dir = "."
+	}
+	matches, err := filepath.Glob(filepath.Join(dir, "."+globEscape(base)+".tmp-*"))
+	if err != nil {
+		return
+	}
+	for _, m := range matches {
+		if m != o.tmp.Name() {
+			removeIfAbandoned(m)
+		}
+	}
+}
+
+// globEscape quotes the characters filepath.Match treats specially.
+func globEscape(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if strings.ContainsRune(`*?[\`, r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 func (o *output) commitToStdout() error {
