@@ -58,6 +58,15 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return exitCode(err, stderr)
 }
 
+// notProcessed says what a stopped run left undone: the rows it read and
+// did not finish, and the input it never read.
+func notProcessed(s pipeline.Snapshot) string {
+	if s.ReadAll {
+		return fmt.Sprintf("%d were not processed", s.Unfinished)
+	}
+	return fmt.Sprintf("%d read and not processed, and the rest of the input not read", s.Unfinished)
+}
+
 // exitCode is the one place that turns an error into a message and a code.
 func exitCode(err error, stderr io.Writer) int {
 	if err == nil {
@@ -483,9 +492,9 @@ func report(rep pipeline.Report, err error, opts pipeline.Options, stderr io.Wri
 		if opts.Batch != nil {
 			return &codeError{code, err} // says which batches keep running and how to collect them
 		}
-		return &codeError{code, fmt.Errorf("interrupted: %d finished rows were written, %d were not processed; %s", rep.Stats.Written, rep.Stats.Unfinished, resume)}
+		return &codeError{code, fmt.Errorf("interrupted: %d finished rows were written, %s; %s", rep.Stats.Written, notProcessed(rep.Stats), resume)}
 	case pipeline.ExitBudget:
-		return &codeError{code, fmt.Errorf("stopped before the budget (--max-tokens-total / --max-cost) would be crossed: %d rows written, %d not processed; %s (with a larger budget)", rep.Stats.Written, rep.Stats.Unfinished, resume)}
+		return &codeError{code, fmt.Errorf("stopped before the budget (--max-tokens-total / --max-cost) would be crossed: %d rows written, %s; %s (with a larger budget)", rep.Stats.Written, notProcessed(rep.Stats), resume)}
 	case pipeline.ExitRowsFailed:
 		return &codeError{code, fmt.Errorf("%d row(s) failed; their error is in the error column (first: %s)", rep.Stats.Failed, rep.Stats.FirstError)}
 	case exitOK:

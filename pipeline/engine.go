@@ -265,6 +265,7 @@ func Run(ctx context.Context, cfg Config, src readers.Reader, render RenderFunc,
 			}
 			row, err := src.Read(sendCtx)
 			if errors.Is(err, io.EOF) {
+				stats.inputEnded()
 				return nil
 			}
 			t := task{seq: seq, row: row}

@@ -353,3 +353,34 @@ func BenchmarkRun(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*10000), "ns/row")
 }
+
+func TestStatsSayWhetherTheInputWasReadToTheEnd(t *testing.T) {
+	var stats Stats
+	if err := Run(context.Background(), fastCfg(4), &sliceReader{n: 50}, render, &fakeClient{}, func(Result) error { return nil }, &stats); err != nil {
+		t.Fatal(err)
+	}
+	if s := stats.Snapshot(); !s.ReadAll || s.Read != 50 {
+		t.Errorf("a finished run: ReadAll %v, read %d", s.ReadAll, s.Read)
+	}
+
+	// Interrupted after 20 rows, with a reorder window of 16: most of
+	// the 5,000 rows were never read.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cfg := fastCfg(4)
+	cfg.Window = 16
+	stats = Stats{}
+	n := 0
+	err := Run(ctx, cfg, &sliceReader{n: 5000}, render, &fakeClient{}, func(Result) error {
+		if n++; n == 20 {
+			cancel()
+		}
+		return nil
+	}, &stats)
+	if !errors.Is(err, ErrInterrupted) {
+		t.Fatalf("err = %v, want ErrInterrupted", err)
+	}
+	if s := stats.Snapshot(); s.ReadAll || s.Read >= 5000 {
+		t.Errorf("an interrupted run: ReadAll %v, read %d of 5000", s.ReadAll, s.Read)
+	}
+}

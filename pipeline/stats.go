@@ -17,6 +17,7 @@ type Stats struct {
 	requests, inFlight, retries, throttled         atomic.Int64
 	promptTokens, completionTokens                 atomic.Int64
 	reasoningTokens, cachedTokens                  atomic.Int64
+	readAll                                        atomic.Bool
 
 	mu        sync.Mutex
 	cost      float64 // spent in this run on priced rows
@@ -30,6 +31,8 @@ type Stats struct {
 // Snapshot is a copy of the counters at one moment.
 type Snapshot struct {
 	Read, Written, OK, Failed, Skipped, Unfinished int64
+	// ReadAll: the whole input was read (a stopped run may not have).
+	ReadAll bool
 	// FromStore rows were answered by an earlier run's stored result,
 	// Deduped rows by an identical request earlier in this run; neither
 	// cost anything. SentRows were sent in this run. SavedTokens are
@@ -62,6 +65,7 @@ func (s *Stats) finish() {
 
 func (s *Stats) rowRead()       { s.read.Add(1) }
 func (s *Stats) rowUnfinished() { s.unfinished.Add(1) }
+func (s *Stats) inputEnded()    { s.readAll.Store(true) }
 func (s *Stats) sent()          { s.requests.Add(1); s.inFlight.Add(1) }
 func (s *Stats) returned()      { s.inFlight.Add(-1) }
 func (s *Stats) retry()         { s.retries.Add(1) }
@@ -138,7 +142,7 @@ func (s *Stats) Snapshot() Snapshot {
 		Throttled:    s.throttled.Load(),
 		PromptTokens: s.promptTokens.Load(), CompletionTokens: s.completionTokens.Load(),
 		ReasoningTokens: s.reasoningTokens.Load(), CachedTokens: s.cachedTokens.Load(),
-		Elapsed: elapsed, FirstError: firstErr,
+		Elapsed: elapsed, FirstError: firstErr, ReadAll: s.readAll.Load(),
 		Cost: cost, SavedCost: saved, Priced: priced,
 	}
 }
