@@ -121,6 +121,22 @@ func (f *keyFilter) add(key string) {
 	}
 }
 
+// inserted notes that this process committed the row rowID, whose key it
+// has added. When it follows the highest row read in, the next read of
+// the table can start after it: a run's own commits are not read back.
+// Rows of other processes in between keep the mark where it is.
+func (f *keyFilter) inserted(rowID int64) {
+	// Never wait for a reader of the table (the first load of a large
+	// store takes a while): the row is then simply read back later.
+	if !f.mu.TryLock() {
+		return
+	}
+	if f.ready.Load() && rowID == f.maxRowID+1 {
+		f.maxRowID = rowID
+	}
+	f.mu.Unlock()
+}
+
 // has reports whether every bit of key is set.
 func (f *keyFilter) has(key string) bool {
 	h1, h2 := f.hashes(key)

@@ -87,6 +87,7 @@ type Store struct {
 
 // putOp is one queued Put or PutError.
 type putOp struct {
+	rowID int64 // the row the commit inserted (0: it updated one)
 	ctx   context.Context
 	key   string
 	value string // JSON of the model.Response, or the error message
@@ -616,11 +617,12 @@ func (s *Store) commit(batch []*putOp) {
 	if err == nil {
 		// Before any Put returns: a lookup that follows it must find it.
 		for _, op := range live {
+			f := s.resultKeys
 			if op.isErr {
-				s.errorKeys.add(op.key)
-			} else {
-				s.resultKeys.add(op.key)
+				f = s.errorKeys
 			}
+			f.add(op.key)
+			f.inserted(op.rowID)
 		}
 	}
 	for _, op := range live {
@@ -647,14 +649,18 @@ func (s *Store) writeBatch(batch []*putOp) error {
 	now := time.Now().UnixMilli()
 	for _, op := range batch {
 		if op.isErr {
-			if _, err := putError.ExecContext(ctx, op.key, op.value, op.runID, now); err != nil {
+			res, err := putError.ExecContext(ctx, op.key, op.value, op.runID, now)
+			if err != nil {
 				return s.fail("store error "+op.key, err)
 			}
+			op.rowID = insertedRow(res)
 			continue
 		}
-		if _, err := putResult.ExecContext(ctx, op.key, op.value, op.runID, now); err != nil {
+		res, err := putResult.ExecContext(ctx, op.key, op.value, op.runID, now)
+		if err != nil {
 			return s.fail("store result "+op.key, err)
 		}
+		op.rowID = insertedRow(res)
 		if !s.errorKeys.mayHave(ctx, op.key) {
 			continue // no error stored for it: nothing to delete
 		}
@@ -666,6 +672,17 @@ func (s *Store) writeBatch(batch []*putOp) error {
 		return s.fail("commit results", err)
 	}
 	return nil
+}
+
+// insertedRow is the rowid an upsert inserted, or 0 when it updated a row
+// (SQLite then leaves the last insert rowid as it was: a rowid no higher
+// than one seen before, which inserted ignores).
+func insertedRow(res sql.Result) int64 {
+	id, err := res.LastInsertId()
+	if err != nil {
+		return 0
+	}
+	return id
 }
 
 // Stats counts the stored results and row errors.
