@@ -41,12 +41,16 @@ type DashScopeClient struct {
 	url     string
 	key     string
 	hc      *http.Client
+	conns   *connTimer // nil with a caller's own HTTP client
 	timeout time.Duration
 	stream  bool
 	headers http.Header
 }
 
 var _ Client = (*DashScopeClient)(nil)
+
+// RoundTripHint implements RoundTripHinter.
+func (c *DashScopeClient) RoundTripHint() time.Duration { return c.conns.RoundTripHint() }
 
 // generationPath is appended to the base URL.
 const generationPath = "/services/aigc/text-generation/generation"
@@ -68,8 +72,10 @@ func NewDashScope(cfg DashScopeConfig) (*DashScopeClient, error) {
 		return nil, fmt.Errorf("dashscope client: %w", err)
 	}
 	hc := cfg.HTTPClient
+	var conns *connTimer
 	if hc == nil {
-		hc = defaultHTTPClient()
+		conns = newConnTimer()
+		hc = defaultHTTPClient(conns)
 	}
 	h := make(http.Header, len(cfg.Headers))
 	for k, v := range cfg.Headers {
@@ -79,6 +85,7 @@ func NewDashScope(cfg DashScopeConfig) (*DashScopeClient, error) {
 		url:     strings.TrimSuffix(base, "/") + generationPath,
 		key:     cfg.APIKey,
 		hc:      hc,
+		conns:   conns,
 		timeout: timeout,
 		stream:  cfg.Stream,
 		headers: h,

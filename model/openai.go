@@ -49,6 +49,7 @@ type OpenAIClient struct {
 	key     string
 	timeout time.Duration
 	stream  bool
+	conns   *connTimer // nil with a caller's own HTTP client
 }
 
 var _ Client = (*OpenAIClient)(nil)
@@ -66,6 +67,11 @@ func NewOpenAI(cfg OpenAIConfig) (*OpenAIClient, error) {
 	if err != nil {
 		return nil, fmt.Errorf("openai client: %w", err)
 	}
+	var conns *connTimer
+	if cfg.HTTPClient == nil {
+		conns = newConnTimer()
+		cfg.HTTPClient = defaultHTTPClient(conns)
+	}
 	opts := sdkOptions(base, cfg)
 	// NewChatCompletionService, unlike openai.NewClient, does not read
 	// OPENAI_* environment variables, so an OPENAI_ORG_ID meant for
@@ -75,8 +81,12 @@ func NewOpenAI(cfg OpenAIConfig) (*OpenAIClient, error) {
 		key:     cfg.APIKey,
 		timeout: timeout,
 		stream:  cfg.Stream,
+		conns:   conns,
 	}, nil
 }
+
+// RoundTripHint implements RoundTripHinter.
+func (c *OpenAIClient) RoundTripHint() time.Duration { return c.conns.RoundTripHint() }
 
 // Complete sends req and waits for the whole answer.
 func (c *OpenAIClient) Complete(ctx context.Context, req Request) (Response, error) {
@@ -361,7 +371,7 @@ func headerRequestID(r *http.Response) string {
 func sdkOptions(base string, cfg OpenAIConfig) []option.RequestOption {
 	hc := cfg.HTTPClient
 	if hc == nil {
-		hc = defaultHTTPClient()
+		hc = defaultHTTPClient(nil)
 	}
 	opts := []option.RequestOption{
 		option.WithBaseURL(base),

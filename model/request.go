@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"net"
 	"net/http"
 	"time"
 )
@@ -80,13 +81,16 @@ func resolveTimeout(d time.Duration) (time.Duration, error) {
 // defaultHTTPClient is used when a config brings none. The standard
 // transport keeps only 2 idle connections per host, which under a
 // concurrency of dozens of requests to one host means a new TLS handshake
-// for most requests; keep more.
-func defaultHTTPClient() *http.Client {
+// for most requests; keep more. Its connects are timed by timer (see
+// RoundTripHinter).
+func defaultHTTPClient(timer *connTimer) *http.Client {
 	t, ok := http.DefaultTransport.(*http.Transport)
 	if !ok {
 		return &http.Client{}
 	}
 	t = t.Clone()
 	t.MaxIdleConnsPerHost = 256
+	dialer := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second} // as http.DefaultTransport's
+	t.DialContext = timer.wrap(dialer.DialContext)
 	return &http.Client{Transport: t}
 }

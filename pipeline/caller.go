@@ -80,6 +80,9 @@ func newCaller(cfg Config, client model.Client, stats *Stats, sendCtx, callCtx c
 	if cfg.Store == nil {
 		c.recent = newRecentResults(10000)
 	}
+	if h, ok := client.(model.RoundTripHinter); ok {
+		c.ctl.roundTrip = h.RoundTripHint
+	}
 	return c
 }
 

@@ -58,6 +58,10 @@ type controller struct {
 	ramping   bool
 	firstSend time.Time
 	started   int // requests sent while ramping
+	// roundTrip, when set, tells about how long a round trip to the
+	// service takes (model.RoundTripHinter): slow start doubles no
+	// faster than every two round trips, as a 429 takes one to come back.
+	roundTrip func() time.Duration
 
 	latency float64 // moving average of answers' latency, seconds
 	// A cut waits (pending) until the 429s of the requests sent before it
@@ -230,22 +234,41 @@ func (c *controller) admit(now time.Time) (time.Duration, bool) {
 // mu held.
 func (c *controller) rampWait(now time.Time) time.Duration {
 	age := now.Sub(c.firstSend)
-	if age >= rampSteps*rampDoubling {
+	scale := c.rampScale()
+	doubling := time.Duration(scale * float64(rampDoubling))
+	if age >= rampSteps*doubling {
 		c.ramping = false
 		return 0
 	}
 	n := c.started + 1
-	wait := rampAt(n) - age
+	wait := time.Duration(scale*float64(rampAt(n))) - age
 	// The ramp doubles what was sent, not what it allowed: when the
 	// requests were slow to go (a client busy starting, reading, opening
 	// connections), they must not all go at once when it catches up, as
 	// the answers of a busy client are slow too, 429s included. So no
 	// more than twice what had gone out a doubling ago, plus the burst.
 	if k := (n - rampBurst + 1) / 2; k > 0 && k <= len(c.sends) && len(c.sends) == c.started {
-		wait = max(wait, c.sends[k-1].Add(rampDoubling).Sub(now))
+		wait = max(wait, c.sends[k-1].Add(doubling).Sub(now))
 	}
 	return wait
 }
+
+// rampScale stretches slow start's clock when a round trip to the service
+// takes longer than half of rampDoubling: over the Internet, the first
+// 429 of a quota comes back tens or hundreds of milliseconds after its
+// request, and a ramp that doubled every 10ms would have sent -c requests
+// by then. (On loopback or in a data centre the scale stays 1.)
+func (c *controller) rampScale() float64 {
+	if c.roundTrip == nil {
+		return 1
+	}
+	rt := min(c.roundTrip(), maxRampRoundTrip)
+	return max(1, 2*float64(rt)/float64(rampDoubling))
+}
+
+// maxRampRoundTrip caps the round trip slow start waits for: a connect
+// that hangs or fails must not stall the ramp for longer.
+const maxRampRoundTrip = 500 * time.Millisecond
 
 // rampAt is when slow start allows the n-th request, counted from the
 // first: rampBurst at once, then at rampRate·2^(t/rampDoubling) per

@@ -167,6 +167,44 @@ func TestSlowStartHoldsBackTheFirstBurst(t *testing.T) {
 	}
 }
 
+// TestSlowStartPacesItselfByTheRoundTrip: with a 100ms round trip to the
+// service (a 429 takes that long to come back), slow start runs on a clock
+// 20 times slower, so that it sends about as few requests before the first
+// 429 can arrive as it does on loopback.
+func TestSlowStartPacesItselfByTheRoundTrip(t *testing.T) {
+	// sent is how many requests slow start lets out within d of the
+	// first, with nothing answered.
+	sent := func(roundTrip, d time.Duration) int {
+		now := time.Unix(100, 0)
+		c := newController(10000, 0, true)
+		c.now = func() time.Time { return now }
+		c.roundTrip = func() time.Duration { return roundTrip }
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		for end := now.Add(d); !now.After(end); {
+			if w, ok := c.admit(now); !ok {
+				now = now.Add(max(w, 100*time.Microsecond))
+			}
+		}
+		return c.inFlight
+	}
+	loopback := sent(0, 40*time.Millisecond)
+	near := func(got, want int) bool { return got >= want-1 && got <= want+1 }
+	if got := sent(2*time.Millisecond, 40*time.Millisecond); got != loopback {
+		t.Errorf("2ms round trip: %d requests in 40ms, want %d as on loopback", got, loopback)
+	}
+	if got := sent(100*time.Millisecond, 800*time.Millisecond); !near(got, loopback) {
+		t.Errorf("100ms round trip: %d requests in 800ms, want about the %d of 40ms on loopback", got, loopback)
+	}
+	if got := sent(100*time.Millisecond, 100*time.Millisecond); got > 5 {
+		t.Errorf("100ms round trip: %d requests before the first 429 could be back", got)
+	}
+	// A connect that hangs counts for at most maxRampRoundTrip.
+	if got := sent(time.Minute, 40*time.Millisecond*(2*maxRampRoundTrip/rampDoubling)); !near(got, loopback) {
+		t.Errorf("hung connect: %d requests, want about %d over the capped clock", got, loopback)
+	}
+}
+
 func TestFixedConcurrencyHasNoSlowStart(t *testing.T) {
 	now := time.Unix(100, 0)
 	c := newController(50, 0, false)
