@@ -43,6 +43,8 @@ import (
 type controller struct {
 	mu       sync.Mutex
 	changed  chan struct{} // closed and replaced whenever a waiter may proceed
+	line     chan struct{} // held by the waiter whose turn it is (see acquire)
+	looks    int           // calls of admit, for tests: waiters woken for nothing cost CPU
 	maxLimit int
 	limit    float64 // concurrency, 1..maxLimit
 	inFlight int
@@ -151,7 +153,7 @@ const (
 
 func newController(maxLimit int, rpm float64, adaptive bool) *controller {
 	c := &controller{
-		changed: make(chan struct{}), maxLimit: maxLimit, limit: float64(maxLimit),
+		changed: make(chan struct{}), line: make(chan struct{}, 1), maxLimit: maxLimit, limit: float64(maxLimit),
 		adaptive: adaptive, ramping: adaptive, now: time.Now,
 	}
 	if rpm > 0 {
@@ -164,6 +166,19 @@ func newController(maxLimit int, rpm float64, adaptive bool) *controller {
 // acquire waits for a free slot, the pause, the slow start and the pacer.
 // It returns the time the request is sent, to be given back to release.
 func (c *controller) acquire(ctx context.Context) (time.Time, error) {
+	// Waiters queue for their turn, and only the one at the head of the
+	// line watches the limits. Otherwise every change (a release, the
+	// ramp's next step) would wake all of them (hundreds at -c 200) to
+	// find that one may go: a thundering herd that, at the start of a
+	// run, ate the CPU that sending and reading answers needed, so that
+	// a quota's first 429s were read tens of milliseconds late.
+	// (Channel senders are served in order.)
+	select {
+	case c.line <- struct{}{}:
+	case <-ctx.Done():
+		return time.Time{}, ctx.Err()
+	}
+	defer func() { <-c.line }()
 	for {
 		c.mu.Lock()
 		now := c.now()
@@ -199,6 +214,7 @@ func (c *controller) acquire(ctx context.Context) (time.Time, error) {
 // allow it (0: until something changes, e.g. a slot is released). Call
 // with mu held.
 func (c *controller) admit(now time.Time) (time.Duration, bool) {
+	c.looks++
 	if c.pending && !now.Before(c.pause) {
 		c.settle(now)
 	}

@@ -658,6 +658,79 @@ func TestAcquireEndsWithTheContext(t *testing.T) {
 	}
 }
 
+// TestWaitersAreNotWokenForNothing: with many requests waiting for one
+// slot, each release lets one of them look at the limits, not all of them
+// (which made hundreds of goroutines wake, lock and re-arm timers for every
+// request sent at -c 200, enough to stall the start of a run).
+func TestWaitersAreNotWokenForNothing(t *testing.T) {
+	const waiters = 100
+	c := newController(1, 0, false)
+	ctx := context.Background()
+	first, err := c.acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	admitted := make(chan time.Time)
+	for range waiters {
+		go func() {
+			sent, err := c.acquire(ctx)
+			if err != nil {
+				t.Error(err)
+			}
+			admitted <- sent
+		}()
+	}
+	// Let them all queue up before releasing anything.
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		c.mu.Lock()
+		looks := c.looks
+		c.mu.Unlock()
+		if looks >= 2 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(20 * time.Millisecond)
+	sent := first
+	for range waiters {
+		c.release(sent, outcomeOK, 0)
+		sent = <-admitted
+		// Give whoever was woken time to look (and go back to sleep),
+		// so that looks are counted per release, not merged.
+		time.Sleep(time.Millisecond)
+	}
+	c.release(sent, outcomeOK, 0)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	// One look by the head of the line when it arrives, one per release
+	// (allow a few spurious ones); everyone woken would be ~waiters²/2.
+	if max := 3*waiters + 5; c.looks > max {
+		t.Errorf("%d looks at the limits for %d admissions, want at most %d", c.looks, waiters+1, max)
+	}
+}
+
+// TestAcquireInLineEndsWithTheContext: a request waiting behind another
+// for its turn gives up when its context ends.
+func TestAcquireInLineEndsWithTheContext(t *testing.T) {
+	c := newController(1, 0, false)
+	if _, err := c.acquire(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	head, stop := context.WithCancel(context.Background())
+	defer stop()
+	done := make(chan error)
+	go func() { _, err := c.acquire(head); done <- err }()
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := c.acquire(ctx); err == nil {
+		t.Fatal("acquire behind a waiting request returned no error when its context ended")
+	}
+	stop()
+	if err := <-done; err == nil {
+		t.Fatal("the head of the line returned no error when its context ended")
+	}
+}
+
 func TestAppendWindowStaysBounded(t *testing.T) {
 	start := time.Unix(100, 0)
 	var w []time.Time

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"bulkgen/model/tokenizer"
 )
 
 // Paths of the two chat endpoints.
@@ -188,6 +190,13 @@ func NewHandler(opts Options) *Handler {
 	if opts.TPM > 0 {
 		h.tpm = newBucket(opts.TPM, start)
 	}
+	// Load the tokenizer now rather than on the first request, which
+	// would otherwise hold every request that comes in meanwhile, 429s
+	// included, for the tens of milliseconds the load takes: a client
+	// would see a service that stalls at start. (Loaded once a process.)
+	if _, err := tokenizer.Qwen(); err != nil {
+		panic("modeltest: tokenizer data: " + err.Error()) // embedded: a build defect
+	}
 	var key [8]byte
 	_, _ = rand.Read(key[:]) // never fails since Go 1.24
 	h.idKey = binary.LittleEndian.Uint64(key[:])
@@ -321,7 +330,9 @@ func (h *Handler) authorized(r *http.Request) bool {
 // serveChat runs a valid request through the quotas and the faults and
 // answers it.
 func (h *Handler) serveChat(x *exchange, req *chatRequest, n int64, body []byte) {
-	rep := generate(req)
+	// The request quota is checked before the reply is made: a throttle
+	// comes back at once, as the service's gateway answers it, whatever
+	// making the reply costs (the first one loads the tokenizer).
 	now := h.now()
 	if h.rpm != nil {
 		if ok, wait := h.rpm.take(now, 1); !ok {
@@ -331,6 +342,7 @@ func (h *Handler) serveChat(x *exchange, req *chatRequest, n int64, body []byte)
 			return
 		}
 	}
+	rep := generate(req)
 	if h.tpm != nil {
 		if ok, wait := h.tpm.take(now, float64(rep.totalTokens())); !ok {
 			e := errQuota()
