@@ -119,3 +119,32 @@ func BenchmarkLoad(b *testing.B) {
 		}
 	}
 }
+
+// Per-row chat counting as `bulkgen estimate` does it: the same system
+// prompt and template lines on every row, a different value in each.
+func BenchmarkCountChatRows(b *testing.B) {
+	tok := qwen(b)
+	system := "You are a sentiment classifier for Chinese e-commerce product reviews.\n\n" +
+		"Reply with a JSON object only, with exactly these keys:\n" +
+		"- \"sentiment\": one of \"positive\", \"negative\", \"neutral\"\n" +
+		"- \"reason\": one short sentence on why, in English, or null\n"
+	rows := strings.SplitAfter(benchText(1<<20), "。")
+	size := 0
+	msgs := make([][]Message, len(rows))
+	for i, row := range rows {
+		msgs[i] = []Message{
+			{Role: "system", Content: system},
+			{Role: "user", Content: "Classify the sentiment of the customer review below.\n" +
+				"A review that praises the product but complains about delivery or service is\n" +
+				"judged by its overall tone.\n\nReview:\n" + row + "\n"},
+		}
+		size += len(msgs[i][0].Content) + len(msgs[i][1].Content)
+	}
+	b.SetBytes(int64(size))
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, m := range msgs {
+			tok.CountChat(TemplateQwen3, m, false)
+		}
+	}
+}

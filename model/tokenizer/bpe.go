@@ -32,7 +32,33 @@ type scratch struct {
 	// map lookup instead of a BPE run. Emptied when full, so it stays
 	// small however much text passes through.
 	pieceCount map[string]int32
+
+	// lines remembers the counts of recent lines (see lineCut), found by
+	// hash: the system prompt and the template's own lines come back on
+	// every row of a bulk job, and a hit costs one hash of the line
+	// instead of splitting and looking up each of its pieces. seen holds
+	// the hashes of lines met once, so that only repeated lines are
+	// copied in.
+	lines [lineCacheSize]lineEntry
+	seen  [seenSize]uint64
 }
+
+// lineEntry is one remembered line: its text (a copy) and token count.
+type lineEntry struct {
+	hash uint64
+	n    int32
+	text string
+}
+
+const (
+	lineCacheSize = 1 << 10 // entries; a power of two
+	seenSize      = 1 << 12 // a power of two
+	// Lines shorter than lineCacheMin are cheaper to count than to hash
+	// and compare; longer than lineCacheMax rarely repeat and would hold
+	// memory.
+	lineCacheMin = 8
+	lineCacheMax = 4096
+)
 
 const (
 	// pieceCacheSize bounds pieceCount's entries.

@@ -141,11 +141,11 @@ func (f *framer) flush() {
 	for len(s) > 0 {
 		at, n := f.findAdded(s)
 		if at < 0 {
-			f.n += f.t.count(f.sc, normalize(s))
+			f.n += f.t.count(f.sc, s)
 			return
 		}
 		if at > 0 {
-			f.n += f.t.count(f.sc, normalize(s[:at]))
+			f.n += f.t.count(f.sc, s[:at])
 		}
 		f.n++
 		s = s[at+n:]

@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"sync"
 )
@@ -137,6 +138,7 @@ func load(gz []byte) (*Tokenizer, error) {
 	}
 	t.atom = t.atomTable()
 	t.pool.New = func() any { return new(scratch) }
+	t.seed = maphash.MakeSeed()
 	return t, nil
 }
 

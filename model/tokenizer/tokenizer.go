@@ -17,6 +17,7 @@
 package tokenizer
 
 import (
+	"hash/maphash"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -41,7 +42,8 @@ type Tokenizer struct {
 	added    []string       // content of added token nRegular+i
 	specials map[string]int // added token content → id
 
-	pool sync.Pool // *scratch
+	pool sync.Pool    // *scratch
+	seed maphash.Seed // for the line cache
 }
 
 // Encode returns the token ids of s. Added-token names in the text, such as
@@ -71,11 +73,73 @@ func (t *Tokenizer) Encode(s string) []int {
 func (t *Tokenizer) Count(s string) int {
 	sc := t.pool.Get().(*scratch)
 	defer t.pool.Put(sc)
-	return t.count(sc, normalize(s))
+	return t.count(sc, s)
 }
 
-// count counts tokens of normalised text.
+// count counts the tokens of s, line by line through the line cache (see
+// lineCut and scratch.lines). Lines are cut and looked up before they are
+// normalised, so a remembered line costs no normalisation either: NFC
+// never composes across a line feed, and no mapping adds, removes or
+// replaces one, or turns white space into other text or back.
 func (t *Tokenizer) count(sc *scratch, s string) int {
+	n := 0
+	for len(s) > 0 {
+		k := lineCut(s)
+		line := s[:k]
+		s = s[k:]
+		if len(line) < lineCacheMin || len(line) > lineCacheMax {
+			n += t.countPieces(sc, normalize(line))
+			continue
+		}
+		h := maphash.String(t.seed, line)
+		e := &sc.lines[h&(lineCacheSize-1)]
+		if e.hash == h && e.text == line {
+			n += int(e.n)
+			continue
+		}
+		c := t.countPieces(sc, normalize(line))
+		n += c
+		// Remember a line the second time it is seen in a short while:
+		// template lines repeat on every row, values mostly never, and
+		// cloning every value would cost more than it saves.
+		if seen := &sc.seen[h&(seenSize-1)]; *seen == h {
+			*e = lineEntry{hash: h, n: int32(c), text: strings.Clone(line)}
+		} else {
+			*seen = h
+		}
+	}
+	return n
+}
+
+// lineCut returns the end of the first line of s that can be counted on
+// its own: just past a line feed that is followed by a rune other than
+// white space, or len(s). (An invalid byte there reads as U+FFFD, which
+// is not white space, as it will be once normalised.) No piece of the pre-tokenisation pattern
+// continues past such a line feed (a letter run's optional prefix
+// excludes \r and \n, and every alternative that takes in a newline
+// ends in white space), and where a piece starts depends only on the text
+// from there on, so the pieces of s are those of its lines, one after
+// the other. Cuts after \r alone are left out: they would be exact too,
+// but such text is rare.
+func lineCut(s string) int {
+	for off := 0; ; {
+		i := strings.IndexByte(s[off:], '\n')
+		if i < 0 {
+			return len(s)
+		}
+		k := off + i + 1
+		if k == len(s) {
+			return k
+		}
+		if r, _ := runeAt(s, k); !isSpace(r) {
+			return k
+		}
+		off = k
+	}
+}
+
+// countPieces counts the tokens of normalised text piece by piece.
+func (t *Tokenizer) countPieces(sc *scratch, s string) int {
 	n := 0
 	buf := sc.out[:0]
 	for i := 0; i < len(s); {

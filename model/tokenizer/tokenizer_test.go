@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/base64"
 	"encoding/json"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -365,7 +366,10 @@ func TestPlainNFCIsSound(t *testing.T) {
 	if accepted < 20000 {
 		t.Errorf("plainNFC accepts only %d characters", accepted)
 	}
-	for _, s := range []string{"e\u0301", "\u3099", "\u302a", "\uf900", "é", "\u2000", "\u2001", "\u20d0"} {
+	// It also vouches for valid UTF-8: truncated and broken sequences of
+	// the lead bytes it accepts are refused.
+	for _, s := range []string{"e\u0301", "\u3099", "\u302a", "\uf900", "é", "\u2000", "\u2001", "\u20d0",
+		"\xe4\xb8", "\xe4", "\xe4\xb8a", "\xe4a\xad", "\xe4\xb8\xc0", "\xe3\x80", "\xe3\x80\x41", "\xef\xbc\x01", "a\xe2\x80"} {
 		if plainNFC(s) {
 			t.Errorf("plainNFC(%q) = true", s)
 		}
@@ -383,6 +387,70 @@ func TestCountCacheAgreesWithEncode(t *testing.T) {
 			if got, want := tok.Count(row), len(tok.Encode(row)); got != want {
 				t.Fatalf("pass %d row %d: Count %d, len(Encode) %d for %q", pass, i, got, want, row)
 			}
+		}
+	}
+}
+
+// Count cuts text into lines after a line feed that a non-space follows
+// (lineCut), normalises and remembers each line on its own; Encode takes
+// the whole text at once. They must agree on text built to stress the
+// cut: white space, combining marks, NFC singletons, invalid bytes,
+// contractions and punctuation on either side of line feeds, each text
+// counted several times so that remembered lines answer too.
+func TestLineCutAgreesWithEncode(t *testing.T) {
+	tok := qwen(t)
+	frags := []string{
+		"\n", "\r\n", "\r", "\n\n", " \n", "\n ", "\t", " ", "  ", "\u3000", "\u00a0", "\u2000", "\u2028", "\ufeff",
+		"a", "ab", "Word", "'s", "'ll", "’", "x'", "1", "42", "٣", "你好", "。", "，", "!", "?!", "...", "-",
+		"\u0301", "e\u0301", "\u1100\u1161", "\xe4\xb8", "\xff", "\x80a", "<|im_end|>", "{", "}", "\"k\": 1",
+		"Review:", "Classify the sentiment of the review below.", "- \"sentiment\": one of",
+	}
+	r := rand.New(rand.NewPCG(7, 11))
+	var texts []string
+	for range 3000 {
+		var b strings.Builder
+		for n := 1 + r.IntN(14); n > 0; n-- {
+			b.WriteString(frags[r.IntN(len(frags))])
+		}
+		texts = append(texts, b.String())
+	}
+	// Repeated multi-line texts so that lines are remembered and reused.
+	for i := range 200 {
+		texts = append(texts, "Classify the review below.\nA second line of the template\n\nReview:\n"+texts[i]+"\nEnd of review.\n")
+	}
+	for pass := range 3 {
+		for _, s := range texts {
+			if got, want := tok.Count(s), len(tok.Encode(s)); got != want {
+				t.Fatalf("pass %d: Count %d, len(Encode) %d for %q", pass, got, want, s)
+			}
+		}
+	}
+}
+
+func TestLineCut(t *testing.T) {
+	tests := []struct {
+		in   string
+		want []string
+	}{
+		{"", nil},
+		{"one line", []string{"one line"}},
+		{"a\nb\n", []string{"a\n", "b\n"}},
+		{"a\n\nb", []string{"a\n\n", "b"}},       // a blank line stays with the line before
+		{"a\n  b\nc", []string{"a\n  b\n", "c"}}, // indentation is white space: no cut
+		{"a\n\u3000b", []string{"a\n\u3000b"}},   // so is an ideographic space
+		{"a\r\nb", []string{"a\r\n", "b"}},
+		{"a\rb", []string{"a\rb"}}, // \r alone: not cut (exact, but rare)
+		{"a\n\xffb", []string{"a\n", "\xffb"}},
+	}
+	for _, tt := range tests {
+		var got []string
+		for s := tt.in; len(s) > 0; {
+			k := lineCut(s)
+			got = append(got, s[:k])
+			s = s[k:]
+		}
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("lines of %q = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }
