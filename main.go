@@ -516,7 +516,7 @@ func priceTable(c *cli.Context) (*model.Prices, error) {
 	if c.Bool("sim") || c.String("base-url") == "" || model.IsDashScopeURL(c.String("base-url")) {
 		t = model.DefaultPrices(region)
 	} else {
-		t = model.NoPrices(region)
+		t = model.NoPrices(region, "--base-url is not a Model Studio (DashScope) endpoint")
 	}
 	if f := c.String("prices"); f != "" {
 		if err := t.LoadFile(f); err != nil {

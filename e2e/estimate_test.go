@@ -5,6 +5,7 @@ import (
 	"math"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"bulkgen/model/modeltest"
@@ -120,5 +121,30 @@ func TestEstimateTranslateMatchesBilledUsage(t *testing.T) {
 	if est.Unit != "cells" || est.Rows != sim.Stats().OK || est.InputTokens.Total != sim.Stats().PromptTokens {
 		t.Errorf("estimate: %d %s, %d input tokens; the run sent %d requests, billed %d prompt tokens",
 			est.Rows, est.Unit, est.InputTokens.Total, sim.Stats().OK, sim.Stats().PromptTokens)
+	}
+}
+
+// A service that is not Model Studio (the simulator's URL stands for a
+// vLLM or OpenAI server) has no built-in prices: the run still works, the
+// cost column stays empty, and the summary says why rather than claiming
+// the model is missing from the table.
+func TestUnpricedServiceSaysWhy(t *testing.T) {
+	sim := newSim(t, modeltest.Options{})
+	dir := t.TempDir()
+	inputs := makeInputs(t, dir, 3)
+	out := filepath.Join(dir, "out.csv")
+	r := bulkgen(t, sim, "", "run", "-i", inputs["csv"], "-o", out, "--no-store", "-m", "qwen-plus", "--prompt", "{{商品名称}}")
+	if r.code != 0 {
+		t.Fatalf("run exit %d\n%s", r.code, r.stderr)
+	}
+	want := `no price known for model "qwen-plus": --base-url is not a Model Studio (DashScope) endpoint, so the built-in prices do not apply`
+	if !strings.Contains(r.stderr, want) {
+		t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+	}
+	tb := readTable(t, out)
+	for i := range tb.rows {
+		if c := tb.get(i, "cost"); c != "" {
+			t.Errorf("row %d cost %q, want empty", i, c)
+		}
 	}
 }

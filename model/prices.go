@@ -90,6 +90,9 @@ func (p Price) cachedShare() float64 {
 type Prices struct {
 	region string
 	byName map[string]Price
+	// without says why the built-in prices were left out ("" when they
+	// are in), for Unknown.
+	without string
 }
 
 // RegionCurrency maps a --region to the price list it bills in: mainland
@@ -245,8 +248,19 @@ var builtinPrices = []Price{
 }
 
 // NoPrices is an empty table, for services whose prices bulkgen does not
-// know (a local vLLM, OpenAI): only a --prices file fills it.
-func NoPrices(region string) *Prices {
+// know (a local vLLM, OpenAI): only a --prices file fills it. why says
+// what the service is, for the message about an unpriced model, e.g.
+// "--base-url is not a Model Studio (DashScope) endpoint".
+func NoPrices(region, why string) *Prices {
 	pr, _ := RegionCurrency(region)
-	return &Prices{region: pr, byName: map[string]Price{}}
+	return &Prices{region: pr, byName: map[string]Price{}, without: why}
+}
+
+// Unknown says why model has no price: not in this region's table, or no
+// built-in table for the service at all.
+func (t *Prices) Unknown(model string) string {
+	if t.without != "" {
+		return fmt.Sprintf("no price known for model %q: %s, so the built-in prices do not apply", model, t.without)
+	}
+	return fmt.Sprintf("no price known for model %q in the %s table", model, t.region)
 }

@@ -185,7 +185,7 @@ func RunEstimate(ctx context.Context, opts EstimateOptions) (Estimate, error) {
 				est.PriceNote = fmt.Sprintf("%s priced as %s", opts.Job.Model, as)
 			}
 		} else {
-			est.PriceNote = fmt.Sprintf("no price known for model %q in the %s table (add it with --prices FILE)", opts.Job.Model, opts.Prices.Region())
+			est.PriceNote = opts.Prices.Unknown(opts.Job.Model) + " (add prices with --prices FILE)"
 		}
 	}
 	est.ContextLimit = model.MaxInputTokens(opts.Job.Model)

@@ -171,7 +171,7 @@ func execute(ctx context.Context, opts Options, rs *runStore) (Report, error) {
 				rep0.PriceNote = fmt.Sprintf("%s priced as %s", opts.Job.Model, as)
 			}
 		} else {
-			rep0.PriceNote = fmt.Sprintf("no price known for model %q in the %s table: the cost column stays empty (add it with --prices FILE; bulkgen prices shows the table)", opts.Job.Model, opts.Prices.Region())
+			rep0.PriceNote = opts.Prices.Unknown(opts.Job.Model) + ": the cost column stays empty (add prices with --prices FILE; bulkgen prices shows the table)"
 		}
 	}
 	if opts.Engine.MaxCost > 0 && opts.Engine.Price == nil {

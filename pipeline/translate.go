@@ -469,7 +469,7 @@ func executeTranslate(ctx context.Context, opts Options) (Report, error) {
 				report0.PriceNote = fmt.Sprintf("%s priced as %s", opts.Job.Model, as)
 			}
 		} else {
-			report0.PriceNote = fmt.Sprintf("no price known for model %q: the cost column stays empty", opts.Job.Model)
+			report0.PriceNote = opts.Prices.Unknown(opts.Job.Model) + ": the cost column stays empty (add prices with --prices FILE)"
 		}
 	}
 	ir := &itemReader{src: src, cols: cols, names: names, skipper: skipper, gloss: to.Glossary, pack: max(to.Pack, 1),
