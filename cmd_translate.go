@@ -19,6 +19,8 @@ func translateCommand(stdin io.Reader, stdout, stderr io.Writer) *cli.Command {
 		switch f.Names()[0] {
 		case "prompt", "system", "output-column", "response-format", "mode":
 			continue // the built-in prompts set these
+		case "omit-columns":
+			continue // a translation keeps the layout
 		}
 		flags = append(flags, f)
 	}

@@ -231,6 +231,8 @@ func runFlags() []cli.Flag {
 		// Output
 		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Category: catOutput, Required: true,
 			Usage: "output file: .csv, .tsv, .jsonl or .xlsx (written to a temporary file, renamed at the end); `-` is stdout"},
+		&cli.StringFlag{Name: "omit-columns", Category: catOutput,
+			Usage: "leave these input columns out of the output, comma-separated (the prompt can still use them): e.g. `text` for a folder input, whose text column holds each document whole"},
 		&cli.BoolFlag{Name: "keep-reasoning", Category: catOutput,
 			Usage: "write thinking models' reasoning text into a \"reasoning\" column (reasoning tokens are always counted and priced)"},
 		&cli.StringFlag{Name: "output-format", Category: catOutput,
@@ -396,6 +398,7 @@ func runAction(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer) error 
 		Prices:    prices,
 
 		KeepReasoning: c.Bool("keep-reasoning"),
+		OmitColumns:   splitColumns(c.String("omit-columns")),
 		ChunkColumn:   c.String("chunk-column"),
 		ChunkTokens:   c.Int64("chunk-tokens"),
 		DocFilesDir:   c.String("one-file-per-doc"),
@@ -506,6 +509,18 @@ func report(rep pipeline.Report, err error, opts pipeline.Options, stderr io.Wri
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// splitColumns reads a comma-separated list of column names; spaces
+// around a name are dropped, empty names skipped.
+func splitColumns(list string) []string {
+	var cols []string
+	for _, c := range strings.Split(list, ",") {
+		if c = strings.TrimSpace(c); c != "" {
+			cols = append(cols, c)
+		}
+	}
+	return cols
 }
 
 // priceTable is the built-in table for --region (DashScope hosts and the

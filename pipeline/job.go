@@ -52,6 +52,8 @@ type Options struct {
 	// KeepReasoning writes the thinking text of thinking models into a
 	// "reasoning" column.
 	KeepReasoning bool
+	// OmitColumns are input columns left out of the output.
+	OmitColumns []string
 	// Translate, when set, makes the run a translation of some columns.
 	Translate *TranslateOptions
 
@@ -125,7 +127,7 @@ func execute(ctx context.Context, opts Options, rs *runStore) (Report, error) {
 	if err := checkOutput(opts.Input, opts.Output); err != nil {
 		return Report{}, err
 	}
-	so := SchemaOptions{ReasoningTokens: Thinks(opts.Job), KeepReasoning: opts.KeepReasoning}
+	so := SchemaOptions{ReasoningTokens: Thinks(opts.Job), KeepReasoning: opts.KeepReasoning, Omit: opts.OmitColumns}
 	var dist *prompts.Distribution
 	if f := opts.Job.Fields; f != nil {
 		so.Fields = f.Names()

@@ -4,7 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
+	"strconv"
 	"strings"
+
+	"bulkgen/prompts"
 )
 
 // Names of the columns bulkgen adds after the input's own columns and the
@@ -28,9 +32,9 @@ const FinishSkipped = "skipped"
 // row.
 type Schema struct {
 	Header        []string
-	inputCols     int
-	outputs       int  // 1, or the number of fields of a fields job
-	fields        bool // outputs are the fields of a parsed reply
+	inputIdx      []int // the input columns written, by index, in order
+	outputs       int   // 1, or the number of fields of a fields job
+	fields        bool  // outputs are the fields of a parsed reply
 	keepReasoning bool
 	reasoning     bool
 }
@@ -47,6 +51,9 @@ type SchemaOptions struct {
 	ReasoningTokens bool
 	// KeepReasoning adds a column with the thinking text.
 	KeepReasoning bool
+	// Omit names input columns to leave out of the output (--omit-columns),
+	// such as a folder input's whole-document "text".
+	Omit []string
 }
 
 // NewSchema builds the output header. When an added column's name is
@@ -60,9 +67,27 @@ func NewSchema(input []string, outputColumn string, reasoning bool) (*Schema, er
 
 // NewSchemaWith is NewSchema with more choices.
 func NewSchemaWith(input []string, outputColumn string, o SchemaOptions) (*Schema, error) {
+	omit := make(map[string]bool, len(o.Omit))
+	for _, c := range o.Omit {
+		if !slices.Contains(input, c) {
+			msg := fmt.Sprintf("--omit-columns: the input has no column %q", c)
+			if hint := prompts.Closest(c, input); hint != "" {
+				msg += fmt.Sprintf(" (did you mean %q?)", hint)
+			}
+			return nil, fmt.Errorf("%s; its columns are %s", msg, quoteAll(input))
+		}
+		omit[c] = true
+	}
 	have := make(map[string]bool, len(input))
-	for _, c := range input {
+	var inputIdx []int
+	var kept []string
+	for i, c := range input {
+		if omit[c] {
+			continue
+		}
 		have[c] = true
+		inputIdx = append(inputIdx, i)
+		kept = append(kept, c)
 	}
 	outputs := []string{outputColumn}
 	if len(o.Fields) > 0 {
@@ -105,18 +130,18 @@ func NewSchemaWith(input []string, outputColumn string, o SchemaOptions) (*Schem
 			}
 		}
 	}
-	h := make([]string, 0, len(input)+len(outputs)+len(added))
-	h = append(h, input...)
+	h := make([]string, 0, len(kept)+len(outputs)+len(added))
+	h = append(h, kept...)
 	h = append(h, outputs...)
 	h = append(h, added...)
-	return &Schema{Header: h, inputCols: len(input), outputs: len(outputs), fields: len(o.Fields) > 0,
+	return &Schema{Header: h, inputIdx: inputIdx, outputs: len(outputs), fields: len(o.Fields) > 0,
 		keepReasoning: o.KeepReasoning, reasoning: o.ReasoningTokens}, nil
 }
 
 // Values lays out one result as a row of the header.
 func (s *Schema) Values(r Result) []any {
 	v := make([]any, 0, len(s.Header))
-	for i := 0; i < s.inputCols; i++ {
+	for _, i := range s.inputIdx {
 		switch {
 		case i < len(r.Row.JSON) && r.Row.JSON[i] != nil:
 			v = append(v, json.RawMessage(r.Row.JSON[i]))
@@ -167,6 +192,15 @@ func (s *Schema) Values(r Result) []any {
 		v = append(v, reasoning)
 	}
 	return append(v, cost, finish, errText)
+}
+
+// quoteAll lists names for a message: "a", "b", "c".
+func quoteAll(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = strconv.Quote(n)
+	}
+	return strings.Join(q, ", ")
 }
 
 // roundCost keeps ten decimals: finer than any price per token, and free of

@@ -77,3 +77,50 @@ func TestSummaryLine(t *testing.T) {
 		}
 	}
 }
+
+// --omit-columns leaves input columns out of the header and the rows,
+// frees their names for added columns, and names a column that is not
+// there with the columns that are.
+func TestSchemaOmitColumns(t *testing.T) {
+	input := []string{"path", "text", "bytes"}
+	s, err := NewSchemaWith(input, "text", SchemaOptions{Omit: []string{"text"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantHeader := []string{"path", "bytes", "text", "prompt_tokens", "completion_tokens", "total_tokens", "cost", "finish_reason", "error"}
+	if !reflect.DeepEqual(s.Header, wantHeader) {
+		t.Fatalf("header = %q\nwant     %q", s.Header, wantHeader)
+	}
+	r := Result{Row: readers.Row{Values: []string{"a.md", "the whole document", "18"}},
+		Response: model.Response{Content: "summary", FinishReason: "stop"}}
+	got := s.Values(r)
+	if len(got) != len(s.Header) || got[0] != "a.md" || got[1] != "18" || got[2] != "summary" {
+		t.Fatalf("values = %#v", got)
+	}
+
+	_, err = NewSchemaWith(input, "o", SchemaOptions{Omit: []string{"txt"}})
+	for _, want := range []string{`--omit-columns`, `no column "txt"`, `"path", "text", "bytes"`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("err = %v, want it to contain %s", err, want)
+		}
+	}
+}
+
+// The summary's first row error names the row once: reader errors that
+// already start with the row's key are not prefixed again.
+func TestFirstErrorNamesTheRowOnce(t *testing.T) {
+	tests := []struct {
+		key, err, want string
+	}{
+		{"docs/a.docx", "docs/a.docx: not a valid .docx", "docs/a.docx: not a valid .docx"},
+		{"in.csv:12", "HTTP 400: bad request", "in.csv:12: HTTP 400: bad request"},
+	}
+	for _, tt := range tests {
+		var s Stats
+		s.rowWritten(Result{Row: readers.Row{Key: tt.key}, Err: errors.New(tt.err)})
+		s.rowWritten(Result{Row: readers.Row{Key: "later"}, Err: errors.New("second")})
+		if got := s.Snapshot().FirstError; got != tt.want {
+			t.Errorf("FirstError = %q, want %q", got, tt.want)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"errors"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -83,7 +84,12 @@ func (s *Stats) rowWritten(r Result) {
 		s.failed.Add(1)
 		s.mu.Lock()
 		if s.firstErr == "" {
-			s.firstErr = r.Row.Key + ": " + r.Err.Error()
+			s.firstErr = r.Err.Error()
+			// Reader errors already name the row (a document's path, a
+			// file and line); others get its key in front.
+			if !strings.HasPrefix(s.firstErr, r.Row.Key) {
+				s.firstErr = r.Row.Key + ": " + s.firstErr
+			}
 		}
 		s.mu.Unlock()
 	case r.Skipped:

@@ -135,6 +135,10 @@ func quoteList(xs []string) string {
 	return strings.Join(q, ", ")
 }
 
+// Closest is closest for other packages' column checks: the input column
+// nearest to name, or "" when none is a plausible typo of it.
+func Closest(name string, have []string) string { return closest(name, have) }
+
 // closest returns the column whose name is nearest to name (case-folded
 // edit distance), if it is near enough to be a plausible typo.
 func closest(name string, have []string) string {
