@@ -103,16 +103,26 @@ func (c *caller) do(t task) (Result, error) {
 // before the request had an answer.
 var errNotFinished = errors.New("not finished: the run stopped first")
 
-// multi runs cfg.Multi for one row, adding up its requests.
+// multi runs cfg.Multi for one row, adding up its requests. The Multi
+// may call ask from several goroutines at once (the parts of a long
+// document): the row's sums are kept under a lock.
 func (c *caller) multi(t task) (Result, error) {
 	r := Result{Row: t.row, seq: t.seq, FromStore: true}
-	var runErr error
-	asked := 0
+	var (
+		mu     sync.Mutex
+		runErr error
+		asked  int
+	)
 	ask := func(req model.Request) (model.Response, error) {
-		if runErr != nil || r.unfinished {
+		mu.Lock()
+		stopped := runErr != nil || r.unfinished
+		mu.Unlock()
+		if stopped {
 			return model.Response{}, errNotFinished
 		}
 		one, err := c.ask(task{row: t.row, seq: t.seq, req: req})
+		mu.Lock()
+		defer mu.Unlock()
 		asked++
 		r.Attempts += one.Attempts
 		r.FromStore = r.FromStore && one.FromStore

@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/sync/errgroup"
 
 	"bulkgen/model"
 	"bulkgen/readers"
@@ -307,6 +310,11 @@ type ChunkConfig struct {
 	// the row's values with the joined answers in place of the text. nil
 	// uses Render: the job's own prompt applied to the partial answers.
 	Reduce RenderFunc
+	// Parallel is how many parts of one document may be asked at once
+	// (the run's -c; 0 or 1: one after another). The run's limiter still
+	// bounds the requests in flight over all rows; this only lets one long
+	// document use the slots that other rows leave free.
+	Parallel int
 }
 
 // Safety margins of ChunkPromptLimit, as fractions of the limit.
@@ -362,17 +370,17 @@ func ChunkPromptLimit(chunkTokens, modelLimit int64, exact bool) int64 {
 //   - a row whose prompt fits MaxPrompt is one request; values are
 //     [answer, "1"];
 //   - otherwise the text is split (SplitText) so that each part, headed
-//     "[part i of n]", fits in the job's prompt; each part is asked in
-//     order (map); the answers are joined with blank lines and asked with
+//     "[part i of n]", fits in the job's prompt; the parts are asked, up
+//     to Parallel at a time (map); the answers are joined in part order
+//     with blank lines and asked with
 //     the Reduce prompt (reduce). When the joined answers do not fit
 //     either, they are split, mapped with the Reduce prompt and joined
 //     again, up to MaxReduceRounds times. values are [final answer,
 //     number of requests].
 //
-// Parts are asked one after another, not at once: ask is not safe for
-// concurrent use (the engine adds up the row's usage in it without a
-// lock), and the engine already keeps Concurrency rows in flight, so the
-// other documents keep the workers busy meanwhile.
+// With Parallel above 1, ask must be safe for concurrent use. Once a part
+// fails, parts not yet started are not sent (those already in flight are
+// answered and, with a run store, kept for a rerun).
 //
 // An error from ask is returned unchanged. A prompt that leaves no room
 // for the text wraps ErrNoRoom; partial answers that do not get shorter, or
@@ -384,7 +392,7 @@ func NewMapReduce(cfg ChunkConfig) MultiFunc {
 		if err != nil {
 			return nil, err
 		}
-		return []string{answer, strconv.Itoa(m.asked)}, nil
+		return []string{answer, strconv.FormatInt(m.asked.Load(), 10)}, nil
 	}
 }
 
@@ -393,7 +401,7 @@ type mapReduce struct {
 	cfg   ChunkConfig
 	row   readers.Row
 	ask   func(model.Request) (model.Response, error)
-	asked int
+	asked atomic.Int64
 }
 
 func (m *mapReduce) run() (string, error) {
@@ -448,7 +456,7 @@ func (m *mapReduce) run() (string, error) {
 }
 
 func (m *mapReduce) send(req model.Request) (string, error) {
-	m.asked++
+	m.asked.Add(1)
 	resp, err := m.ask(req)
 	if err != nil {
 		return "", err
@@ -466,6 +474,37 @@ func (m *mapReduce) withText(text string) []string {
 
 // partHeader tells the model which part of how many it is reading.
 func partHeader(i, n int) string { return fmt.Sprintf("[part %d of %d]\n", i, n) }
+
+// sendAll asks every request, up to cfg.Parallel at a time, and returns
+// the answers in the order of reqs. After the first error no further
+// request is started; the first error is returned.
+func (m *mapReduce) sendAll(reqs []model.Request) ([]string, error) {
+	answers := make([]string, len(reqs))
+	var g errgroup.Group
+	g.SetLimit(max(m.cfg.Parallel, 1))
+	var failed atomic.Bool
+	for i, req := range reqs {
+		if failed.Load() {
+			break
+		}
+		g.Go(func() error {
+			if failed.Load() {
+				return nil
+			}
+			a, err := m.send(req)
+			if err != nil {
+				failed.Store(true)
+				return err
+			}
+			answers[i] = a
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return answers, nil
+}
 
 // textCounter returns a function that counts a string as the text of a
 // message in a request like req: the same model and options, so the same
@@ -512,15 +551,7 @@ func (m *mapReduce) mapParts(render RenderFunc, text, what string) ([]string, er
 			worst = max(worst, m.cfg.Count(req))
 		}
 		if worst <= limit {
-			answers := make([]string, len(reqs))
-			for i, req := range reqs {
-				a, err := m.send(req)
-				if err != nil {
-					return nil, err
-				}
-				answers[i] = a
-			}
-			return answers, nil
+			return m.sendAll(reqs)
 		}
 		// Shrink the text budget in proportion to the overshoot: a
 		// placeholder used twice halves it, a few tokens lost at the

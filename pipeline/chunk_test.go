@@ -7,7 +7,9 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"bulkgen/model"
@@ -555,5 +557,71 @@ func BenchmarkSplitTextHandbook(b *testing.B) {
 	b.ResetTimer()
 	for b.Loop() {
 		SplitText(string(doc), 8000, count)
+	}
+}
+
+// With Parallel, a long document's parts are asked at once (never more
+// than Parallel), answered out of order, and still joined in part order;
+// after a failed part no further part is started.
+func TestMapReduceParallelParts(t *testing.T) {
+	var (
+		mu             sync.Mutex
+		inFlight, peak int
+		asked          []string
+	)
+	// The answer to a part is its header, and the answer to the reduce
+	// its whole request, which so shows the order the answers were joined
+	// in. Later parts answer sooner; the failing part fails at once.
+	ask := func(fail string) func(model.Request) (model.Response, error) {
+		return func(req model.Request) (model.Response, error) {
+			user := req.Messages[len(req.Messages)-1].Content
+			if strings.Count(user, "[part ") > 1 {
+				return model.Response{Content: user}, nil
+			}
+			header, _, _ := strings.Cut(strings.TrimPrefix(user, "Summarise doc:\n"), "\n")
+			mu.Lock()
+			inFlight++
+			peak = max(peak, inFlight)
+			asked = append(asked, header)
+			mu.Unlock()
+			var n int
+			fmt.Sscanf(header, "[part %d", &n)
+			if header != fail {
+				time.Sleep(time.Duration(12-n) * time.Millisecond)
+			}
+			mu.Lock()
+			inFlight--
+			mu.Unlock()
+			if header == fail {
+				return model.Response{}, errors.New("part failed")
+			}
+			return model.Response{Content: header}, nil
+		}
+	}
+	cfg := ChunkConfig{Render: fakeRender("Summarise "), TextColumn: 1, MaxPrompt: 200, Count: runeCount, Parallel: 4}
+	values, err := NewMapReduce(cfg)(docRow("doc", paragraphs(10)), ask(""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if peak < 2 || peak > 4 {
+		t.Errorf("%d parts in flight at most, want 2 to 4", peak)
+	}
+	// 10 paragraphs, 2 per part: 5 parts, then the reduce over their
+	// answers in part order.
+	want := "Summarise doc:\n[part 1 of 5]\n\n[part 2 of 5]\n\n[part 3 of 5]\n\n[part 4 of 5]\n\n[part 5 of 5]"
+	if values[1] != "6" || values[0] != want {
+		t.Fatalf("values %q, want 6 requests and the reduce request %q as the answer", values, want)
+	}
+
+	// Part 1 fails while parts 2–4 are in flight: part 5 is never sent.
+	mu.Lock()
+	asked, peak = nil, 0
+	mu.Unlock()
+	_, err = NewMapReduce(cfg)(docRow("doc", paragraphs(10)), ask("[part 1 of 5]"))
+	if err == nil || err.Error() != "part failed" {
+		t.Fatalf("err = %v, want the part's error", err)
+	}
+	if slices.Contains(asked, "[part 5 of 5]") {
+		t.Errorf("asked %q: part 5 was started after part 1 failed", asked)
 	}
 }

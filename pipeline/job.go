@@ -368,6 +368,7 @@ func mapReduceFor(opts Options, render *prompts.Renderer, columns []string, text
 		TextColumn: textCol,
 		MaxPrompt:  ChunkPromptLimit(opts.ChunkTokens, model.MaxInputTokens(opts.Job.Model), counter.Exact()),
 		Count:      counter.Count,
+		Parallel:   opts.Engine.Concurrency,
 	}
 	if opts.Job.ReducePrompt != "" {
 		rj := opts.Job
