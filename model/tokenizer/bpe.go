@@ -126,28 +126,10 @@ func (t *Tokenizer) initial(parts []int32, piece string) []int32 {
 			continue
 		}
 		r, w := utf8.DecodeRuneInString(piece[i:])
-		if int(r) < len(t.atom) {
-			if e := t.atom[r]; e != 0 {
-				var need uint32
-				if i > 0 {
-					need = okLeftMulti
-					if piece[i-1] < utf8.RuneSelf {
-						need = okLeftASCII
-					}
-				}
-				if i+w < len(piece) {
-					if piece[i+w] < utf8.RuneSelf {
-						need |= okRightASCII
-					} else {
-						need |= okRightMulti
-					}
-				}
-				if e&need == need {
-					parts = append(parts, int32(e&atomToken))
-					i += w
-					continue
-				}
-			}
+		if id, ok := t.atomAt(piece, i, r, w); ok {
+			parts = append(parts, id)
+			i += w
+			continue
 		}
 		for ; w > 0; w-- {
 			parts = append(parts, t.byteToken[piece[i]])

@@ -137,6 +137,7 @@ func load(gz []byte) (*Tokenizer, error) {
 		return nil, fmt.Errorf("%d trailing bytes", len(r.buf))
 	}
 	t.atom = t.atomTable()
+	t.crossable = t.crossableTable()
 	t.pool.New = func() any { return new(scratch) }
 	t.seed = maphash.MakeSeed()
 	return t, nil

@@ -33,6 +33,7 @@ type Tokenizer struct {
 
 	mergeParts [][2]int32 // parts of regular token 256+i
 	atom       []uint32   // rune → token it may start BPE as (atoms.go)
+	crossable  []uint64   // filter of character pairs inside tokens (split.go)
 
 	// Token bytes for Decode: regular token id's bytes are
 	// tokBytes[tokStart[id]:tokStart[id+1]].
@@ -138,37 +139,48 @@ func lineCut(s string) int {
 	}
 }
 
-// countPieces counts the tokens of normalised text piece by piece.
+// countPieces counts the tokens of normalised text piece by piece. A
+// piece is looked up whole in the piece cache first; a piece not found,
+// if it has multi-byte characters, is counted in runs (see split.go).
 func (t *Tokenizer) countPieces(sc *scratch, s string) int {
 	n := 0
-	buf := sc.out[:0]
 	for i := 0; i < len(s); {
 		end := nextPiece(s, i)
-		switch piece := s[i:end]; {
+		piece := s[i:end]
+		i = end
+		switch {
 		case len(piece) == 1:
 			n++ // every single byte is a token
+			continue
 		case len(piece) <= pieceCacheMax:
 			if c, ok := sc.pieceCount[piece]; ok {
 				n += int(c)
-				break
+				continue
 			}
-			buf = t.bpe(sc, piece, buf[:0])
-			n += len(buf)
-			if sc.pieceCount == nil {
-				sc.pieceCount = make(map[string]int32, pieceCacheSize)
-			} else if len(sc.pieceCount) >= pieceCacheSize {
-				clear(sc.pieceCount) // keeps the buckets: no garbage
-			}
-			// Clone: the key must not pin the caller's (maybe huge) text.
-			sc.pieceCount[strings.Clone(piece)] = int32(len(buf))
-		default:
-			buf = t.bpe(sc, piece, buf[:0])
-			n += len(buf)
 		}
-		i = end
+		if !isASCII(piece) {
+			// The runs are remembered, not the piece: a piece that was
+			// cut rarely comes back whole.
+			n += t.countSplit(sc, piece)
+			continue
+		}
+		sc.out = t.bpe(sc, piece, sc.out[:0])
+		n += len(sc.out)
+		if len(piece) <= pieceCacheMax {
+			sc.remember(piece, len(sc.out))
+		}
 	}
-	sc.out = buf
 	return n
+}
+
+// isASCII reports whether s has no multi-byte character.
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 // Decode returns the text of ids. Regular tokens are byte strings that may
