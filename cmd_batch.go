@@ -41,6 +41,10 @@ func batchOptions(c *cli.Context, svc service) (pipeline.BatchOptions, error) {
 		MaxBytes: int64(c.Int("batch-max-mb")) << 20,
 		Poll:     c.Duration("batch-poll"),
 		NoWait:   c.Bool("no-wait"),
+		Repairs:  c.Int("batch-repairs"),
+	}
+	if bo.Repairs < 0 {
+		return bo, errors.New("--batch-repairs cannot be negative")
 	}
 	if bo.Poll == 0 && svc.sim {
 		bo.Poll = 200 * time.Millisecond

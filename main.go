@@ -301,6 +301,8 @@ func runFlags() []cli.Flag {
 			Usage: "size of one batch file in MB (the service allows 500)"},
 		&cli.DurationFlag{Name: "batch-poll", Category: catBatch,
 			Usage: "how often to check the batches (default 30s; 200ms with --sim)"},
+		&cli.IntFlag{Name: "batch-repairs", Category: catBatch, Value: 1,
+			Usage: "label/extract jobs: rounds of new batches that ask again, with the check's error, the replies that failed their check (0: none; the row then gets the error and the reply)"},
 		&cli.BoolFlag{Name: "no-wait", Category: catBatch,
 			Usage: "submit the batches and return; collect them later with bulkgen batch wait, then rerun the command to write the output"},
 		&cli.IntFlag{Name: "limit", Category: catRun, Usage: "process only the first `N` rows"},

@@ -480,3 +480,88 @@ func TestBatchSimRerunAfterInterrupt(t *testing.T) {
 	}
 	checkComplete(t, readTable(t, out), 300, productName)
 }
+
+// TestBatchRepairsInvalidReplies: in batch mode a label/extract reply that
+// fails its check is asked again, with the error fed back, in a new batch
+// (--batch-repairs rounds); the output then equals a realtime run's with
+// as many retries, and a rerun submits nothing.
+func TestBatchRepairsInvalidReplies(t *testing.T) {
+	sim := newSim(t, modeltest.Options{Batch: fastBatches})
+	dir := t.TempDir()
+	const rows = 40
+	var b strings.Builder
+	b.WriteString("id,text\n")
+	kind := func(i int) string {
+		switch {
+		case i%10 == 3:
+			return " [[sim:badjson]]" // invalid once, valid when told why
+		case i%15 == 7:
+			return " [[sim:badjson-always]]"
+		}
+		return ""
+	}
+	repairable, hopeless := 0, 0
+	for i := 1; i <= rows; i++ {
+		fmt.Fprintf(&b, "%d,ticket %d: the kettle leaks%s\n", i, i, kind(i))
+		switch kind(i) {
+		case " [[sim:badjson]]":
+			repairable++
+		case " [[sim:badjson-always]]":
+			hopeless++
+		}
+	}
+	in := writeFile(t, dir, "tickets.csv", b.String())
+	job := writeFile(t, dir, "extract.yaml", extractJob)
+	store := filepath.Join(dir, "s.db")
+	out := filepath.Join(dir, "batch.csv")
+	res := bulkgen(t, sim, "", "run", "--mode", "batch", "-i", in, "-j", job, "-o", out, "--store", store,
+		"--batch-poll", "20ms", "--batch-repairs", "2")
+	if res.code != 3 {
+		t.Fatalf("exit %d, want 3 (the hopeless rows)\n%s", res.code, res.stderr)
+	}
+	// Every row once, the bad ones again in round 1, the hopeless again in
+	// round 2.
+	if got, want := sim.Stats().BatchLines, int64(rows+repairable+2*hopeless); got != want {
+		t.Errorf("%d batch lines, want %d\n%s", got, want, res.stderr)
+	}
+	if n := sim.Stats().OK; n != 0 {
+		t.Errorf("%d realtime requests sent by a batch run", n)
+	}
+	if !strings.Contains(res.stderr, "round 1 of at most 2") || !strings.Contains(res.stderr, "round 2 of at most 2") {
+		t.Errorf("the repair rounds are not reported:\n%s", res.stderr)
+	}
+	tb := readTable(t, out)
+	for i := range tb.rows {
+		e := tb.get(i, "error")
+		switch kind(i + 1) {
+		case " [[sim:badjson-always]]":
+			if !strings.Contains(e, "invalid reply after 3 attempt(s)") {
+				t.Errorf("row %d error %q, want the invalid reply after 3 attempts", i+1, e)
+			}
+		default:
+			if e != "" || tb.get(i, "category") == "" {
+				t.Errorf("row %d: category %q, error %q", i+1, tb.get(i, "category"), e)
+			}
+		}
+	}
+
+	// The same job in realtime with --retries 2 gives the same fields.
+	rt := filepath.Join(dir, "realtime.csv")
+	bulkgen(t, sim, "", "run", "-i", in, "-j", job, "-o", rt, "--no-store", "--retries", "2")
+	want := readTable(t, rt)
+	for _, col := range []string{"category", "urgency", "product", "prompt_tokens", "completion_tokens"} {
+		for i := range want.rows {
+			if got, w := tb.get(i, col), want.get(i, col); got != w {
+				t.Errorf("row %d %s: batch %q, realtime %q", i+1, col, got, w)
+			}
+		}
+	}
+
+	// A rerun finds every attempt in the store.
+	before := sim.Stats().BatchLines
+	res = bulkgen(t, sim, "", "run", "--mode", "batch", "-i", in, "-j", job, "-o", filepath.Join(dir, "again.csv"),
+		"--store", store, "--batch-poll", "20ms", "--batch-repairs", "2")
+	if got := sim.Stats().BatchLines - before; got != 0 {
+		t.Errorf("the rerun submitted %d lines\n%s", got, res.stderr)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"bulkgen/model"
@@ -62,6 +63,11 @@ type BatchOptions struct {
 	// Backoff is the first wait before retrying a failed upload, create or
 	// download (doubling); 0 means 2s.
 	Backoff time.Duration
+	// Repairs is how many more batches may ask again, with the check's
+	// error fed back, the label/extract replies that failed their check
+	// (realtime runs do this at once, up to --retries). 0: none, the row
+	// gets the error and the reply.
+	Repairs int
 }
 
 func (b BatchOptions) withDefaults(storePath string) BatchOptions {
@@ -92,8 +98,12 @@ func (b BatchOptions) withDefaults(storePath string) BatchOptions {
 // matched by.
 func CustomID(rowIndex int, key string) string { return fmt.Sprintf("row%d-%s", rowIndex+1, key) }
 
+// repairCustomID names the line of a repair request (a reply that failed
+// its check, asked again): it belongs to no input row of its own.
+func repairCustomID(key string) string { return "repair-" + key }
+
 // keyOfCustomID returns the request key inside a custom_id made by
-// CustomID.
+// CustomID or repairCustomID.
 func keyOfCustomID(id string) (string, bool) {
 	i := strings.LastIndexByte(id, '-')
 	if i < 0 || len(id)-i-1 != 64 {
@@ -120,6 +130,9 @@ type batchRun struct {
 	missing string
 	// lost counts batches found gone from the service in this round.
 	lost int
+	// repairs is how many repairs of a reply the write phase follows:
+	// the repair rounds this run may make (0 for batch import).
+	repairs int
 	// started is when the run began, for the summary's duration.
 	started time.Time
 }
@@ -174,6 +187,9 @@ func executeBatch(ctx context.Context, opts Options) (Report, error) {
 		}
 		return rep, err
 	}
+	noWait := func() (Report, error) {
+		return Report{RunID: rs.runID}, rs.finish(Snapshot{SentRows: b.submitted}, nil, false, "")
+	}
 	// A second round submits again the rows of batches that turned out to
 	// be gone from the service (see check).
 	for round := 0; round < 2; round++ {
@@ -181,23 +197,52 @@ func executeBatch(ctx context.Context, opts Options) (Report, error) {
 		if err := b.plan(ctx); err != nil {
 			return fail(err)
 		}
-		if err := b.submitAll(ctx); err != nil {
+		if submitted, err := b.runBatches(ctx, "batch(es)"); err != nil {
 			return fail(err)
-		}
-		if b.bo.NoWait {
-			b.logf("%d batch(es) submitted or running; collect them with `bulkgen batch wait`, then rerun this command to write %s", len(b.order), displayName(opts.Output))
-			rep := Report{RunID: rs.runID}
-			return rep, rs.finish(Snapshot{SentRows: b.submitted}, nil, false, "")
-		}
-		if err := b.wait(ctx); err != nil {
-			return fail(err)
+		} else if submitted {
+			return noWait()
 		}
 		if b.lost == 0 {
 			break
 		}
 		b.needed, b.order = map[int64]bool{}, nil
 	}
+	if opts.Job.Fields != nil {
+		b.repairs = b.bo.Repairs
+		for round := 1; round <= b.bo.Repairs; round++ {
+			reqs, err := b.findRepairs(ctx)
+			if err != nil {
+				return fail(err)
+			}
+			if len(reqs) == 0 {
+				break
+			}
+			b.logf("%d repl(ies) failed their check: asking again with the error fed back, in a new batch (round %d of at most %d, --batch-repairs)", len(reqs), round, b.bo.Repairs)
+			b.needed, b.order = map[int64]bool{}, nil
+			if err := b.planRequests(ctx, reqs); err != nil {
+				return fail(err)
+			}
+			if submitted, err := b.runBatches(ctx, "repair batch(es)"); err != nil {
+				return fail(err)
+			} else if submitted {
+				return noWait()
+			}
+		}
+	}
 	return b.write(ctx)
+}
+
+// runBatches submits every needed shard and waits for them all. With
+// --no-wait it says how to go on and reports submitted instead of waiting.
+func (b *batchRun) runBatches(ctx context.Context, what string) (submitted bool, err error) {
+	if err := b.submitAll(ctx); err != nil {
+		return false, err
+	}
+	if b.bo.NoWait {
+		b.logf("%d %s submitted or running; collect them with `bulkgen batch wait`, then rerun this command to write %s", len(b.order), what, displayName(b.opts.Output))
+		return true, nil
+	}
+	return false, b.wait(ctx)
 }
 
 // write produces the output from the store, sending nothing: results
@@ -208,7 +253,9 @@ func (b *batchRun) write(ctx context.Context) (Report, error) {
 	opts.Batch = nil
 	opts.Client = &storedAnswers{rs: b.rs, endpoint: opts.Engine.Endpoint, missing: b.missing}
 	opts.Engine.Store = batchWriteStore{b.rs}
-	opts.Engine.RPM, opts.Engine.TPM, opts.Engine.Retries = 0, 0, 0
+	// Retries here only follow the chain of stored repairs of a reply
+	// that failed its check (storedAnswers never asks the service).
+	opts.Engine.RPM, opts.Engine.TPM, opts.Engine.Retries = 0, 0, b.repairs
 	opts.Engine.Concurrency = max(opts.Engine.Concurrency, 16)
 	opts.Engine.FixedConcurrency = true
 	rep, err := execute(ctx, opts, b.rs)
@@ -230,15 +277,11 @@ func (b *batchRun) plan(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(b.bo.Dir, 0o755); err != nil {
-		return fmt.Errorf("batch request files: %w", err)
+	files, err := b.newRequestFiles()
+	if err != nil {
+		return err
 	}
-	var sw *shardWriter
-	defer func() {
-		if sw != nil {
-			sw.abandon()
-		}
-	}()
+	defer files.abandon()
 	n := 0
 	for b.opts.Engine.Limit <= 0 || n < b.opts.Engine.Limit {
 		row, err := src.Read(ctx)
@@ -279,35 +322,147 @@ func (b *batchRun) plan(ctx context.Context) error {
 			b.need(id)
 			continue
 		}
-		if sw != nil && sw.has(key) {
+		if files.has(key) {
 			continue // a duplicate row: asked once
 		}
 		line, err := model.BatchRequestLine(CustomID(row.Index, key), req)
 		if err != nil {
 			return fmt.Errorf("input row %s: %w", row.Key, err)
 		}
-		if sw != nil && !sw.fits(int64(len(line)+1), b.bo) {
-			if err := b.seal(ctx, sw); err != nil {
-				return err
-			}
-			sw = nil
-		}
-		if sw == nil {
-			if sw, err = b.newShard(ctx); err != nil {
-				return err
-			}
-		}
-		if err := sw.add(key, line); err != nil {
+		if err := files.add(ctx, key, line); err != nil {
 			return err
 		}
 	}
-	if sw != nil && sw.lines > 0 {
-		if err := b.seal(ctx, sw); err != nil {
+	return files.finish(ctx)
+}
+
+// requestFiles writes request lines into as many files as the limits on
+// one file need, each sealed (and recorded) when full.
+type requestFiles struct {
+	b  *batchRun
+	sw *shardWriter // the file being written, nil before the first line
+}
+
+func (b *batchRun) newRequestFiles() (*requestFiles, error) {
+	if err := os.MkdirAll(b.bo.Dir, 0o755); err != nil {
+		return nil, fmt.Errorf("batch request files: %w", err)
+	}
+	return &requestFiles{b: b}, nil
+}
+
+// has reports whether the current file already has key.
+func (f *requestFiles) has(key string) bool { return f.sw != nil && f.sw.has(key) }
+
+// add puts one line into the current file, sealing it and starting
+// another when the line does not fit.
+func (f *requestFiles) add(ctx context.Context, key string, line []byte) error {
+	if f.sw != nil && !f.sw.fits(int64(len(line)+1), f.b.bo) {
+		if err := f.b.seal(ctx, f.sw); err != nil {
 			return err
 		}
-		sw = nil
+		f.sw = nil
+	}
+	if f.sw == nil {
+		w, err := f.b.newShard(ctx)
+		if err != nil {
+			return err
+		}
+		f.sw = w
+	}
+	return f.sw.add(key, line)
+}
+
+// finish seals the last file, if it has any line.
+func (f *requestFiles) finish(ctx context.Context) error {
+	if f.sw != nil && f.sw.lines > 0 {
+		if err := f.b.seal(ctx, f.sw); err != nil {
+			return err
+		}
+		f.sw = nil
 	}
 	return nil
+}
+
+// abandon removes a file that was not sealed (after an error).
+func (f *requestFiles) abandon() {
+	if f.sw != nil {
+		f.sw.abandon()
+	}
+}
+
+// keyedRequest is a request the write phase found no answer for.
+type keyedRequest struct {
+	key string
+	req model.Request
+}
+
+// pendingRequests collects them, once each, from concurrent workers.
+type pendingRequests struct {
+	mu   sync.Mutex
+	seen map[string]bool
+	reqs []keyedRequest
+}
+
+func (p *pendingRequests) add(key string, req model.Request) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.seen[key] {
+		p.seen[key] = true
+		p.reqs = append(p.reqs, keyedRequest{key, req})
+	}
+}
+
+// findRepairs runs the job over the stored answers without writing
+// anything, and returns the requests it would send next: for a reply that
+// failed its check, the request that asks again with the check's error.
+func (b *batchRun) findRepairs(ctx context.Context) ([]keyedRequest, error) {
+	src, err := readers.Open(b.opts.Input, b.opts.ReaderOptions, b.opts.Stdin)
+	if err != nil {
+		return nil, err
+	}
+	defer src.Close()
+	render, err := prompts.NewRenderer(b.opts.Job, src.Columns(), displayName(b.opts.Input))
+	if err != nil {
+		return nil, err
+	}
+	pending := &pendingRequests{seen: map[string]bool{}}
+	eng := b.opts.Engine
+	eng.Parser = b.opts.Job.Fields
+	eng.Store = readOnlyStore{b.rs}
+	eng.RPM, eng.TPM, eng.Retries = 0, 0, b.repairs
+	eng.Concurrency = max(eng.Concurrency, 16)
+	eng.FixedConcurrency = true
+	client := &storedAnswers{rs: b.rs, endpoint: eng.Endpoint, collect: pending}
+	if err := Run(ctx, eng, src, render.Render, client, func(Result) error { return nil }, &Stats{}); err != nil {
+		return nil, err
+	}
+	return pending.reqs, nil
+}
+
+// planRequests puts requests into request files, unless they already wait
+// in a batch.
+func (b *batchRun) planRequests(ctx context.Context, reqs []keyedRequest) error {
+	files, err := b.newRequestFiles()
+	if err != nil {
+		return err
+	}
+	defer files.abandon()
+	for _, kr := range reqs {
+		if id, ok, err := b.rs.s.PendingShard(ctx, kr.key); err != nil {
+			return fmt.Errorf("run store: %w", err)
+		} else if ok {
+			b.need(id)
+			continue
+		}
+		line, err := model.BatchRequestLine(repairCustomID(kr.key), kr.req)
+		if err != nil {
+			return fmt.Errorf("repair request: %w", err)
+		}
+		if err := files.add(ctx, kr.key, line); err != nil {
+			return err
+		}
+	}
+	return files.finish(ctx)
 }
 
 // shardWriter writes one request file.
@@ -763,6 +918,8 @@ type storedAnswers struct {
 	rs       *runStore
 	endpoint string
 	missing  string
+	// collect, when set, gathers the requests that have no answer.
+	collect *pendingRequests
 }
 
 func (a *storedAnswers) Complete(ctx context.Context, req model.Request) (model.Response, error) {
@@ -779,6 +936,9 @@ func (a *storedAnswers) Complete(ctx context.Context, req model.Request) (model.
 		return model.Response{}, &model.APIError{Class: model.Fatal, Message: "run store: " + err.Error(), Err: err}
 	}
 	if !ok {
+		if a.collect != nil {
+			a.collect.add(key, req)
+		}
 		msg = a.missing
 		if msg == "" {
 			msg = "no batch result for this row (it was not submitted); rerun to submit it"
@@ -786,6 +946,12 @@ func (a *storedAnswers) Complete(ctx context.Context, req model.Request) (model.
 	}
 	return model.Response{}, &model.APIError{Class: model.RowFinal, Message: msg}
 }
+
+// readOnlyStore answers lookups and keeps nothing: findRepairs only looks.
+type readOnlyStore struct{ *runStore }
+
+func (readOnlyStore) Save(context.Context, string, model.Response) error { return nil }
+func (readOnlyStore) SaveError(context.Context, string, string) error    { return nil }
 
 // batchWriteStore hides the results this run fetched from the write
 // phase's store lookup, so that they are counted (and priced) as this
