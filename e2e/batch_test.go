@@ -488,30 +488,7 @@ func TestBatchSimRerunAfterInterrupt(t *testing.T) {
 func TestBatchRepairsInvalidReplies(t *testing.T) {
 	sim := newSim(t, modeltest.Options{Batch: fastBatches})
 	dir := t.TempDir()
-	const rows = 40
-	var b strings.Builder
-	b.WriteString("id,text\n")
-	kind := func(i int) string {
-		switch {
-		case i%10 == 3:
-			return " [[sim:badjson]]" // invalid once, valid when told why
-		case i%15 == 7:
-			return " [[sim:badjson-always]]"
-		}
-		return ""
-	}
-	repairable, hopeless := 0, 0
-	for i := 1; i <= rows; i++ {
-		fmt.Fprintf(&b, "%d,ticket %d: the kettle leaks%s\n", i, i, kind(i))
-		switch kind(i) {
-		case " [[sim:badjson]]":
-			repairable++
-		case " [[sim:badjson-always]]":
-			hopeless++
-		}
-	}
-	in := writeFile(t, dir, "tickets.csv", b.String())
-	job := writeFile(t, dir, "extract.yaml", extractJob)
+	in, job, kind, rows, repairable, hopeless := repairTickets(t, dir)
 	store := filepath.Join(dir, "s.db")
 	out := filepath.Join(dir, "batch.csv")
 	res := bulkgen(t, sim, "", "run", "--mode", "batch", "-i", in, "-j", job, "-o", out, "--store", store,
@@ -563,5 +540,68 @@ func TestBatchRepairsInvalidReplies(t *testing.T) {
 		"--store", store, "--batch-poll", "20ms", "--batch-repairs", "2")
 	if got := sim.Stats().BatchLines - before; got != 0 {
 		t.Errorf("the rerun submitted %d lines\n%s", got, res.stderr)
+	}
+}
+
+// repairTickets writes 40 tickets, some whose reply fails its check once
+// and some always, and the extract job; kind(i) tells which row i is.
+func repairTickets(t *testing.T, dir string) (in, job string, kind func(int) string, rows, repairable, hopeless int) {
+	rows = 40
+	kind = func(i int) string {
+		switch {
+		case i%10 == 3:
+			return " [[sim:badjson]]" // invalid once, valid when told why
+		case i%15 == 7:
+			return " [[sim:badjson-always]]"
+		}
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("id,text\n")
+	for i := 1; i <= rows; i++ {
+		fmt.Fprintf(&b, "%d,ticket %d: the kettle leaks%s\n", i, i, kind(i))
+		switch kind(i) {
+		case " [[sim:badjson]]":
+			repairable++
+		case " [[sim:badjson-always]]":
+			hopeless++
+		}
+	}
+	return writeFile(t, dir, "tickets.csv", b.String()), writeFile(t, dir, "extract.yaml", extractJob), kind, rows, repairable, hopeless
+}
+
+// TestBatchRepairsWithNoWait: with --no-wait each run submits what it can
+// and returns; the repair batches are in the store like any other, so
+// `batch wait` collects them and the last run writes the output.
+func TestBatchRepairsWithNoWait(t *testing.T) {
+	sim := newSim(t, modeltest.Options{Batch: fastBatches})
+	dir := t.TempDir()
+	in, job, kind, rows, repairable, hopeless := repairTickets(t, dir)
+	out := filepath.Join(dir, "out.csv")
+	args := []string{"run", "--mode", "batch", "-i", in, "-j", job, "-o", out, "--batch-poll", "20ms", "--batch-repairs", "2"}
+	for step, want := range []string{"batch(es) submitted or running", "repair batch(es) submitted or running"} {
+		res := bulkgen(t, sim, "", append(args, "--no-wait")...)
+		if res.code != 0 || !strings.Contains(res.stderr, want) {
+			t.Fatalf("step %d: exit %d, want %q\n%s", step, res.code, want, res.stderr)
+		}
+		if _, err := os.Stat(out); err == nil {
+			t.Fatalf("step %d: --no-wait wrote the output", step)
+		}
+		if res := bulkgen(t, sim, "", "batch", "wait", "--batch-poll", "20ms"); res.code != 0 {
+			t.Fatalf("wait exit %d\n%s", res.code, res.stderr)
+		}
+	}
+	res := bulkgen(t, sim, "", args...)
+	if res.code != 3 {
+		t.Fatalf("exit %d, want 3 (the hopeless rows)\n%s", res.code, res.stderr)
+	}
+	if got, want := sim.Stats().BatchLines, int64(rows+repairable+2*hopeless); got != want {
+		t.Errorf("%d batch lines, want %d: a request was asked twice or not at all\n%s", got, want, res.stderr)
+	}
+	tb := readTable(t, out)
+	for i := range tb.rows {
+		if e := tb.get(i, "error"); (e != "") != (kind(i+1) == " [[sim:badjson-always]]") {
+			t.Errorf("row %d: error %q", i+1, e)
+		}
 	}
 }

@@ -233,12 +233,14 @@ func executeBatch(ctx context.Context, opts Options) (Report, error) {
 }
 
 // runBatches submits every needed shard and waits for them all. With
-// --no-wait it says how to go on and reports submitted instead of waiting.
+// --no-wait it says how to go on and reports submitted instead of waiting,
+// unless no batch is needed: then the run goes on (a rerun after `batch
+// wait` writes the output, or submits the next step).
 func (b *batchRun) runBatches(ctx context.Context, what string) (submitted bool, err error) {
 	if err := b.submitAll(ctx); err != nil {
 		return false, err
 	}
-	if b.bo.NoWait {
+	if b.bo.NoWait && len(b.order) > 0 {
 		b.logf("%d %s submitted or running; collect them with `bulkgen batch wait`, then rerun this command to write %s", len(b.order), what, displayName(b.opts.Output))
 		return true, nil
 	}
