@@ -232,7 +232,7 @@ func runFlags() []cli.Flag {
 		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Category: catOutput, Required: true,
 			Usage: "output file: .csv, .tsv, .jsonl or .xlsx (written to a temporary file, renamed at the end); `-` is stdout"},
 		&cli.StringFlag{Name: "omit-columns", Category: catOutput,
-			Usage: "leave these input columns out of the output, comma-separated (the prompt can still use them): e.g. `text` for a folder input, whose text column holds each document whole"},
+			Usage: "leave the input columns `A,B` out of the output (the prompt can still use them), e.g. text for a folder input, whose text column holds each document whole"},
 		&cli.BoolFlag{Name: "keep-reasoning", Category: catOutput,
 			Usage: "write thinking models' reasoning text into a \"reasoning\" column (reasoning tokens are always counted and priced)"},
 		&cli.StringFlag{Name: "output-format", Category: catOutput,
