@@ -13,6 +13,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"bulkgen/pipeline"
+	"bulkgen/prompts"
 	"bulkgen/store"
 	"bulkgen/writers"
 )
@@ -282,6 +283,11 @@ func batchJobOptions(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer) 
 	if !c.Bool("no-store") {
 		if opts.StorePath, err = storePath(c); err != nil {
 			return opts, err
+		}
+	}
+	if in.job.Task == prompts.TaskTranslate {
+		if opts.Translate, err = translateOptions(in.job); err != nil {
+			return opts, &codeError{exitUsage, err}
 		}
 	}
 	return opts, nil

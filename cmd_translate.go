@@ -17,7 +17,7 @@ func translateCommand(stdin io.Reader, stdout, stderr io.Writer) *cli.Command {
 	var flags []cli.Flag
 	for _, f := range runFlags() {
 		switch f.Names()[0] {
-		case "prompt", "system", "output-column", "response-format", "mode":
+		case "prompt", "system", "output-column", "response-format":
 			continue // the built-in prompts set these
 		case "omit-columns":
 			continue // a translation keeps the layout
@@ -46,6 +46,8 @@ e-mails, codes and SKUs (--codes), and with --from, cells without a letter of th
 Identical cells are translated once (with the run store, once ever). Glossary terms found in
 a cell go into its prompt, and translations missing a term are counted in the summary.
 --pack N sends N short cells in one request, which saves the per-request prompt overhead.
+--mode batch sends the same requests through the Batch API at the batch price (see bulkgen
+batch --help).
 
 A job file with task: translate and a translate: block (to, from, columns, glossary, pack,
 in_place, codes) does the same with bulkgen run -j.

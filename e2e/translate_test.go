@@ -9,7 +9,10 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"math"
+	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -197,4 +200,84 @@ func zipPart(t *testing.T, path, name string) []byte {
 	}
 	t.Fatalf("%s has no part %s", path, name)
 	return nil
+}
+
+// TestTranslateInBatchMode: the same pack-and-fallback translation through
+// the Batch API. What a translation sends depends on the answers, so the
+// packs go in a first batch and the single cells of the pack whose reply
+// did not fit in a second; the output equals the realtime run's, at the
+// batch price, and no request is sent twice or in realtime.
+func TestTranslateInBatchMode(t *testing.T) {
+	sim := newSim(t, modeltest.Options{Batch: fastBatches})
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("id,名称,备注\n")
+	const rows = 24
+	for i := 1; i <= rows; i++ {
+		name := fmt.Sprintf("商品名称%d号", i)
+		if i == 10 {
+			name += " [[sim:packdrop]]"
+		}
+		note := "现货"
+		if i%3 == 0 {
+			note = fmt.Sprintf("第%d批", i) // a second column; "现货" repeats and is sent once
+		}
+		fmt.Fprintf(&b, "%d,%s,%s\n", i, name, note)
+	}
+	in := writeFile(t, dir, "in.csv", b.String())
+	args := []string{"--to", "en", "--columns", "名称,备注", "--pack", "8", "--prices", pricesFile(t, dir)}
+	rt := filepath.Join(dir, "realtime.csv")
+	if res := bulkgen(t, sim, "", append([]string{"translate", "-i", in, "-o", rt, "--no-store"}, args...)...); res.code != 0 {
+		t.Fatalf("realtime exit %d\n%s", res.code, res.stderr)
+	}
+	realtime := sim.Stats().OK
+
+	out := filepath.Join(dir, "batch.csv")
+	store := filepath.Join(dir, "s.db")
+	res := bulkgen(t, sim, "", append([]string{"translate", "--mode", "batch", "--batch-poll", "20ms", "-i", in, "-o", out, "--store", store}, args...)...)
+	if res.code != 0 {
+		t.Fatalf("batch exit %d\n%s", res.code, res.stderr)
+	}
+	if sim.Stats().OK != realtime {
+		t.Errorf("the batch run sent %d realtime requests", sim.Stats().OK-realtime)
+	}
+	if got := sim.Stats().BatchLines; got != realtime {
+		t.Errorf("%d batch lines, want %d, the realtime run's requests\n%s", got, realtime, res.stderr)
+	}
+	if n := strings.Count(res.stderr, "batch request file"); n != 2 {
+		t.Errorf("%d request files, want 2 (the packs, then the fallback's single cells)\n%s", n, res.stderr)
+	}
+	if !strings.Contains(res.stderr, "1 fell back") {
+		t.Errorf("summary:\n%s", res.stderr)
+	}
+	a, bt := readTable(t, rt), readTable(t, out)
+	sameTables(t, withoutColumn(t, a, "cost"), withoutColumn(t, bt, "cost"))
+	for i := range a.rows {
+		ca, _ := strconv.ParseFloat(a.get(i, "cost"), 64)
+		cb, _ := strconv.ParseFloat(bt.get(i, "cost"), 64)
+		if math.Abs(cb-ca/2) > 1e-9 {
+			t.Errorf("row %d cost %v in batch, %v in realtime: want half", i+1, cb, ca)
+		}
+	}
+
+	// A rerun finds everything in the store and submits nothing.
+	before := sim.Stats().BatchLines
+	res = bulkgen(t, sim, "", append([]string{"translate", "--mode", "batch", "--batch-poll", "20ms", "-i", in, "-o", filepath.Join(dir, "again.csv"), "--store", store}, args...)...)
+	if res.code != 0 || sim.Stats().BatchLines != before {
+		t.Errorf("rerun exit %d, %d lines submitted\n%s", res.code, sim.Stats().BatchLines-before, res.stderr)
+	}
+}
+
+// A translation's requests depend on its answers, so batch export and
+// import refuse translate jobs, say what to use instead, and write nothing.
+func TestTranslateBatchExportRefused(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "requests.jsonl")
+	res := bulkgen(t, nil, "", "batch", "export", "-i", "../samples/catalog.xlsx", "-j", "../samples/translate_task.yaml", "-o", out)
+	if res.code == 0 || !strings.Contains(res.stderr, "does not support translate jobs") || !strings.Contains(res.stderr, "--mode batch") {
+		t.Errorf("exit %d\n%s", res.code, res.stderr)
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Error("a request file was written")
+	}
 }

@@ -98,12 +98,24 @@ func (b BatchOptions) withDefaults(storePath string) BatchOptions {
 // matched by.
 func CustomID(rowIndex int, key string) string { return fmt.Sprintf("row%d-%s", rowIndex+1, key) }
 
-// repairCustomID names the line of a repair request (a reply that failed
-// its check, asked again): it belongs to no input row of its own.
-func repairCustomID(key string) string { return "repair-" + key }
+// requestCustomID names the line of a request found by a planning pass
+// (a repair of a reply that failed its check, a translation): it belongs
+// to no one input row.
+func requestCustomID(key string) string { return "req-" + key }
+
+// errAwaitingBatch is what storedAnswers says, in a planning pass, of a
+// request that has no answer yet: the row is left unfinished in that pass
+// (not failed, so that, say, a pack of cells does not fall back to single
+// cells only because its own answer is still to come).
+var errAwaitingBatch = errors.New("awaiting a batch")
+
+// translateRounds bounds the passes of a batch translation: the cells (in
+// packs), then the single cells of packs whose reply did not fit, and one
+// more for batches that were lost on the way.
+const translateRounds = 3
 
 // keyOfCustomID returns the request key inside a custom_id made by
-// CustomID or repairCustomID.
+// CustomID or requestCustomID.
 func keyOfCustomID(id string) (string, bool) {
 	i := strings.LastIndexByte(id, '-')
 	if i < 0 || len(id)-i-1 != 64 {
@@ -190,6 +202,31 @@ func executeBatch(ctx context.Context, opts Options) (Report, error) {
 	noWait := func() (Report, error) {
 		return Report{RunID: rs.runID}, rs.finish(Snapshot{SentRows: b.submitted}, nil, false, "")
 	}
+	if opts.Translate != nil {
+		// What a translation sends depends on the answers (a pack whose
+		// reply does not fit falls back to single cells), so its requests
+		// are found by passes over the input that send nothing: each pass
+		// collects what it is missing, a batch answers it, and the next
+		// pass goes further, until nothing is missing.
+		for round := 1; round <= translateRounds; round++ {
+			reqs, err := b.probe(ctx)
+			if err != nil {
+				return fail(err)
+			}
+			if len(reqs) == 0 {
+				break
+			}
+			if round > 1 {
+				b.logf("%d request(s) follow from the answers (single cells of packs that did not fit): a new batch", len(reqs))
+			}
+			if submitted, err := b.submitRequests(ctx, reqs, "batch(es)"); err != nil {
+				return fail(err)
+			} else if submitted {
+				return noWait()
+			}
+		}
+		return b.write(ctx)
+	}
 	// A second round submits again the rows of batches that turned out to
 	// be gone from the service (see check).
 	for round := 0; round < 2; round++ {
@@ -218,11 +255,7 @@ func executeBatch(ctx context.Context, opts Options) (Report, error) {
 				break
 			}
 			b.logf("%d repl(ies) failed their check: asking again with the error fed back, in a new batch (round %d of at most %d, --batch-repairs)", len(reqs), round, b.bo.Repairs)
-			b.needed, b.order = map[int64]bool{}, nil
-			if err := b.planRequests(ctx, reqs); err != nil {
-				return fail(err)
-			}
-			if submitted, err := b.runBatches(ctx, "repair batch(es)"); err != nil {
+			if submitted, err := b.submitRequests(ctx, reqs, "repair batch(es)"); err != nil {
 				return fail(err)
 			} else if submitted {
 				return noWait()
@@ -230,6 +263,16 @@ func executeBatch(ctx context.Context, opts Options) (Report, error) {
 		}
 	}
 	return b.write(ctx)
+}
+
+// submitRequests puts requests found by a planning pass into batches of
+// their own and runs them (see runBatches).
+func (b *batchRun) submitRequests(ctx context.Context, reqs []keyedRequest, what string) (submitted bool, err error) {
+	b.needed, b.order = map[int64]bool{}, nil
+	if err := b.planRequests(ctx, reqs); err != nil {
+		return false, err
+	}
+	return b.runBatches(ctx, what)
 }
 
 // runBatches submits every needed shard and waits for them all. With
@@ -260,7 +303,13 @@ func (b *batchRun) write(ctx context.Context) (Report, error) {
 	opts.Engine.RPM, opts.Engine.TPM, opts.Engine.Retries = 0, 0, b.repairs
 	opts.Engine.Concurrency = max(opts.Engine.Concurrency, 16)
 	opts.Engine.FixedConcurrency = true
-	rep, err := execute(ctx, opts, b.rs)
+	var rep Report
+	var err error
+	if opts.Translate != nil {
+		rep, err = executeTranslate(ctx, opts, b.rs, false)
+	} else {
+		rep, err = execute(ctx, opts, b.rs)
+	}
 	if !b.started.IsZero() {
 		rep.Stats.Elapsed = time.Since(b.started) // the whole run, waiting included
 	}
@@ -428,17 +477,37 @@ func (b *batchRun) findRepairs(ctx context.Context) ([]keyedRequest, error) {
 		return nil, err
 	}
 	pending := &pendingRequests{seen: map[string]bool{}}
-	eng := b.opts.Engine
+	eng := b.planningEngine()
 	eng.Parser = b.opts.Job.Fields
-	eng.Store = readOnlyStore{b.rs}
-	eng.RPM, eng.TPM, eng.Retries = 0, 0, b.repairs
-	eng.Concurrency = max(eng.Concurrency, 16)
-	eng.FixedConcurrency = true
 	client := &storedAnswers{rs: b.rs, endpoint: eng.Endpoint, collect: pending}
 	if err := Run(ctx, eng, src, render.Render, client, func(Result) error { return nil }, &Stats{}); err != nil {
 		return nil, err
 	}
 	return pending.reqs, nil
+}
+
+// probe is findRepairs for a translation: the requests its next pass
+// would send, with the answers in the store so far.
+func (b *batchRun) probe(ctx context.Context) ([]keyedRequest, error) {
+	pending := &pendingRequests{seen: map[string]bool{}}
+	opts := b.opts
+	opts.Engine = b.planningEngine()
+	opts.Client = &storedAnswers{rs: b.rs, endpoint: opts.Engine.Endpoint, collect: pending}
+	opts.Progress = false
+	if _, err := executeTranslate(ctx, opts, b.rs, true); err != nil {
+		return nil, err
+	}
+	return pending.reqs, nil
+}
+
+// planningEngine is the engine of a pass that sends nothing.
+func (b *batchRun) planningEngine() Config {
+	eng := b.opts.Engine
+	eng.Store = readOnlyStore{b.rs}
+	eng.RPM, eng.TPM, eng.Retries = 0, 0, b.repairs
+	eng.Concurrency = max(eng.Concurrency, 16)
+	eng.FixedConcurrency = true
+	return eng
 }
 
 // planRequests puts requests into request files, unless they already wait
@@ -456,7 +525,7 @@ func (b *batchRun) planRequests(ctx context.Context, reqs []keyedRequest) error 
 			b.need(id)
 			continue
 		}
-		line, err := model.BatchRequestLine(repairCustomID(kr.key), kr.req)
+		line, err := model.BatchRequestLine(requestCustomID(kr.key), kr.req)
 		if err != nil {
 			return fmt.Errorf("repair request: %w", err)
 		}
@@ -940,6 +1009,7 @@ func (a *storedAnswers) Complete(ctx context.Context, req model.Request) (model.
 	if !ok {
 		if a.collect != nil {
 			a.collect.add(key, req)
+			return model.Response{}, errAwaitingBatch
 		}
 		msg = a.missing
 		if msg == "" {

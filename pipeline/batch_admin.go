@@ -192,12 +192,21 @@ func orDefault(p string) string {
 	return p
 }
 
+// errTranslateExport refuses batch export and import of a translation:
+// which requests it sends depends on the answers (a pack whose reply does
+// not fit falls back to its single cells), so no one request file holds
+// them all.
+var errTranslateExport = errors.New("batch export/import does not support translate jobs: which requests a translation sends depends on the answers (a pack whose reply does not fit falls back to single cells); use run --mode batch (or translate --mode batch), which submits them in rounds")
+
 // ExportBatch writes the Batch API request lines of the job to w, without
 // submitting anything: for a manual upload, OpenAI's Batch API or vLLM's
 // run-batch. Rows with a stored result are left out unless all is set
 // (opts.StorePath "" means no store: every row). Identical requests are
 // written once. It returns the number of lines written.
 func ExportBatch(ctx context.Context, opts Options, w io.Writer, all bool) (int, error) {
+	if opts.Translate != nil {
+		return 0, errTranslateExport
+	}
 	src, err := readers.Open(opts.Input, opts.ReaderOptions, opts.Stdin)
 	if err != nil {
 		return 0, err
@@ -267,6 +276,9 @@ func ExportBatch(ctx context.Context, opts Options, w io.Writer, all bool) (int,
 // store and writes the job's output from it, sending nothing. Rows without
 // a line in the file carry an error.
 func ImportBatch(ctx context.Context, opts Options, resultsPath string) (Report, error) {
+	if opts.Translate != nil {
+		return Report{}, errTranslateExport
+	}
 	if opts.StorePath == "" {
 		return Report{}, errors.New("batch import keeps the results in the run store, so it cannot run with --no-store")
 	}

@@ -109,9 +109,10 @@ var errNotFinished = errors.New("not finished: the run stopped first")
 func (c *caller) multi(t task) (Result, error) {
 	r := Result{Row: t.row, seq: t.seq, FromStore: true}
 	var (
-		mu     sync.Mutex
-		runErr error
-		asked  int
+		mu       sync.Mutex
+		runErr   error
+		asked    int
+		awaiting bool // some request's answer is to come from a batch
 	)
 	ask := func(req model.Request) (model.Response, error) {
 		mu.Lock()
@@ -131,6 +132,11 @@ func (c *caller) multi(t task) (Result, error) {
 		case err != nil:
 			runErr = err
 			return model.Response{}, errNotFinished
+		case one.awaiting:
+			// The row's other requests may still be asked: a planning
+			// pass collects them all.
+			awaiting = true
+			return model.Response{}, errAwaitingBatch
 		case one.unfinished:
 			r.unfinished = true
 			return model.Response{}, errNotFinished
@@ -151,7 +157,7 @@ func (c *caller) multi(t task) (Result, error) {
 		r.FromStore = false
 	}
 	switch {
-	case r.unfinished || errors.Is(err, errNotFinished):
+	case r.unfinished || awaiting || errors.Is(err, errNotFinished):
 		r.unfinished = true
 	case err != nil:
 		r.Err = err
@@ -410,6 +416,12 @@ func (c *caller) send(t task, r Result) Result {
 			// Aborted after the grace period, or a stage failed: the
 			// request's outcome is unknown, so the row is not finished.
 			r.unfinished = true
+			return r
+		}
+		if errors.Is(err, errAwaitingBatch) {
+			// Batch mode's planning pass: the request is still to be put
+			// into a batch.
+			r.unfinished, r.awaiting = true, true
 			return r
 		}
 		c.stats.failedAttempt(err)

@@ -182,6 +182,7 @@ type Result struct {
 
 	seq        int  // reading order; the reorder key
 	unfinished bool // never finished: the run stopped first
+	awaiting   bool // unfinished because its answer is to come from a batch
 	// saved, when not nil, is the commit of the answer to the run store,
 	// which the writer waits for.
 	saved *saveWait

@@ -97,13 +97,10 @@ type Report struct {
 // was.
 func Execute(ctx context.Context, opts Options) (Report, error) {
 	if opts.Batch != nil {
-		if opts.Translate != nil {
-			return Report{}, errors.New("translate runs in realtime mode only: drop --mode batch")
-		}
 		return executeBatch(ctx, opts)
 	}
 	if opts.Translate != nil {
-		return executeTranslate(ctx, opts)
+		return executeTranslate(ctx, opts, nil, false)
 	}
 	return execute(ctx, opts, nil)
 }

@@ -249,6 +249,9 @@ func (tr *translator) run(it *transItem, ask func(model.Request) (model.Response
 		group := it.work[start:min(start+pack, len(it.work))]
 		if len(group) > 1 {
 			ok, err := tr.packed(group, ask)
+			if errors.Is(err, errAwaitingBatch) {
+				continue // the pack's answer comes from a batch: no fallback yet
+			}
 			if errors.Is(err, errNotFinished) {
 				return err
 			}
@@ -286,7 +289,7 @@ func (tr *translator) packed(group []*slot, ask func(model.Request) (model.Respo
 	tr.count(func(r *TranslateReport) { r.Packs++; r.Cells += int64(len(group)) })
 	resp, err := ask(tr.request(system, user))
 	if err != nil {
-		if errors.Is(err, errNotFinished) {
+		if errors.Is(err, errNotFinished) || errors.Is(err, errAwaitingBatch) {
 			return false, err
 		}
 		return false, nil // fall back: single cells may pass
@@ -310,6 +313,8 @@ func (tr *translator) single(s *slot, ask func(model.Request) (model.Response, e
 	tr.count(func(r *TranslateReport) { r.Cells++ })
 	resp, err := ask(tr.request(system, user))
 	switch {
+	case errors.Is(err, errAwaitingBatch):
+		return nil // its answer comes from a batch; the other cells go on
 	case errors.Is(err, errNotFinished):
 		return err
 	case err != nil:
@@ -325,8 +330,11 @@ func (tr *translator) single(s *slot, ask func(model.Request) (model.Response, e
 	return nil
 }
 
-// executeTranslate runs a translation job: see TranslateOptions.
-func executeTranslate(ctx context.Context, opts Options) (Report, error) {
+// executeTranslate runs a translation job: see TranslateOptions. rs, when
+// not nil, is the run store binding to use (batch mode); probe makes a
+// pass that writes nothing and only asks opts.Client (batch mode's
+// planning: see batchRun.probe).
+func executeTranslate(ctx context.Context, opts Options, rs *runStore, probe bool) (Report, error) {
 	to := opts.Translate
 	if _, err := translate.LanguageName(to.To); err != nil {
 		return Report{}, fmt.Errorf("--to: %w", err)
@@ -357,7 +365,7 @@ func executeTranslate(ctx context.Context, opts Options) (Report, error) {
 	if len(cols) == 0 {
 		return Report{}, errors.New("no columns to translate: give --columns NAME[,NAME...]")
 	}
-	if err := checkOutput(opts.Input, opts.Output); err != nil {
+	if err := checkOutput(opts.Input, opts.Output); err != nil && !probe {
 		return Report{}, err
 	}
 	inFormat, _ := readers.DetectFormat(opts.Input, opts.ReaderOptions.Format)
@@ -407,8 +415,10 @@ func executeTranslate(ctx context.Context, opts Options) (Report, error) {
 		// excelize holds the workbook: about 1.3 KB per cell of the
 		// edited sheet (measured by writers' BenchmarkRewriteXLSX).
 		rep.InPlaceMB = float64(lastRow) * float64(len(names)) * 1.3 / 1024
-		fmt.Fprintf(opts.Stderr, "bulkgen: --in-place holds the workbook in memory: about %.1f MB for %d rows × %d columns (about 8 MB per 1,000 rows of 6 columns; beyond a few hundred thousand rows, translate into new columns instead)\n",
-			rep.InPlaceMB, max(lastRow-1, 0), len(names))
+		if !probe {
+			fmt.Fprintf(opts.Stderr, "bulkgen: --in-place holds the workbook in memory: about %.1f MB for %d rows × %d columns (about 8 MB per 1,000 rows of 6 columns; beyond a few hundred thousand rows, translate into new columns instead)\n",
+				rep.InPlaceMB, max(lastRow-1, 0), len(names))
+		}
 		kinds = func(row readers.Row, col int) translate.CellKind {
 			if n, ok := excelRow(row.Key); ok {
 				if k, ok := cellKinds[colLetters[col]+strconv.Itoa(n)]; ok {
@@ -441,7 +451,7 @@ func executeTranslate(ctx context.Context, opts Options) (Report, error) {
 		}
 	}
 	var out writers.Writer
-	if !xlsxInPlace {
+	if !xlsxInPlace && !probe {
 		if out, err = writers.Create(opts.Output, header, opts.WriterOptions, opts.Stdout); err != nil {
 			return Report{}, err
 		}
@@ -452,13 +462,14 @@ func executeTranslate(ctx context.Context, opts Options) (Report, error) {
 		}
 	}
 
-	var rs *runStore
-	if opts.StorePath != "" {
+	if rs == nil && opts.StorePath != "" {
 		if rs, err = openRunStore(ctx, opts); err != nil {
 			abort()
 			return Report{}, err
 		}
 		defer rs.close()
+	}
+	if rs != nil && opts.Engine.Store == nil {
 		opts.Engine.Store = rs
 	}
 	var report0 Report
@@ -476,6 +487,11 @@ func executeTranslate(ctx context.Context, opts Options) (Report, error) {
 		kinds: kinds, seen: newSlotLRU(100000), items: map[int]*transItem{}, rep: rep}
 	tr := &translator{job: opts.Job, opts: *to, rep: rep}
 	opts.Engine.Multi = func(row readers.Row, ask func(model.Request) (model.Response, error)) ([]string, error) {
+		if probe {
+			// Nothing is written: the item is done with here (an
+			// unfinished one never reaches the sink).
+			return nil, tr.run(ir.take(row.Index), ask)
+		}
 		ir.mu.Lock()
 		it := ir.items[row.Index]
 		ir.mu.Unlock()
@@ -491,6 +507,10 @@ func executeTranslate(ctx context.Context, opts Options) (Report, error) {
 	written, failedRows := 0, 0
 	firstErr := ""
 	sink := func(r Result) error {
+		if probe {
+			ir.take(r.Row.Index) // an item without cells to send
+			return nil
+		}
 		it := ir.take(r.Row.Index)
 		if it == nil {
 			return fmt.Errorf("translate: item %d lost", r.Row.Index)
@@ -582,6 +602,9 @@ func executeTranslate(ctx context.Context, opts Options) (Report, error) {
 	runErr := Run(ctx, opts.Engine, ir, render, opts.Client, sink, stats)
 	if prog != nil {
 		prog.stop()
+	}
+	if probe {
+		return Report{}, runErr
 	}
 	rep0 := report0
 	rep0.Stats = stats.Snapshot()
