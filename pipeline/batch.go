@@ -209,17 +209,17 @@ func executeBatch(ctx context.Context, opts Options) (Report, error) {
 		// collects what it is missing, a batch answers it, and the next
 		// pass goes further, until nothing is missing.
 		for round := 1; round <= translateRounds; round++ {
-			reqs, err := b.probe(ctx)
+			n, err := b.collect(ctx, b.probe)
 			if err != nil {
 				return fail(err)
 			}
-			if len(reqs) == 0 {
+			if n == 0 {
 				break
 			}
 			if round > 1 {
-				b.logf("%d request(s) follow from the answers (single cells of packs that did not fit): a new batch", len(reqs))
+				b.logf("%d request(s) follow from the answers (single cells of packs that did not fit): a new batch", n)
 			}
-			if submitted, err := b.submitRequests(ctx, reqs, "batch(es)"); err != nil {
+			if submitted, err := b.runBatches(ctx, "batch(es)"); err != nil {
 				return fail(err)
 			} else if submitted {
 				return noWait()
@@ -247,15 +247,15 @@ func executeBatch(ctx context.Context, opts Options) (Report, error) {
 	if opts.Job.Fields != nil {
 		b.repairs = b.bo.Repairs
 		for round := 1; round <= b.bo.Repairs; round++ {
-			reqs, err := b.findRepairs(ctx)
+			n, err := b.collect(ctx, b.findRepairs)
 			if err != nil {
 				return fail(err)
 			}
-			if len(reqs) == 0 {
+			if n == 0 {
 				break
 			}
-			b.logf("%d repl(ies) failed their check: asking again with the error fed back, in a new batch (round %d of at most %d, --batch-repairs)", len(reqs), round, b.bo.Repairs)
-			if submitted, err := b.submitRequests(ctx, reqs, "repair batch(es)"); err != nil {
+			b.logf("%d repl(ies) failed their check: asking again with the error fed back, in a new batch (round %d of at most %d, --batch-repairs)", n, round, b.bo.Repairs)
+			if submitted, err := b.runBatches(ctx, "repair batch(es)"); err != nil {
 				return fail(err)
 			} else if submitted {
 				return noWait()
@@ -265,14 +265,26 @@ func executeBatch(ctx context.Context, opts Options) (Report, error) {
 	return b.write(ctx)
 }
 
-// submitRequests puts requests found by a planning pass into batches of
-// their own and runs them (see runBatches).
-func (b *batchRun) submitRequests(ctx context.Context, reqs []keyedRequest, what string) (submitted bool, err error) {
+// collect runs a planning pass (findRepairs or probe) that puts every
+// request it finds without an answer into request files as it goes, so
+// that memory does not grow with the input; it returns how many requests
+// need an answer, new or already waiting in a batch, and leaves their
+// shards needed (see runBatches).
+func (b *batchRun) collect(ctx context.Context, pass func(context.Context, *requestCollector) error) (int, error) {
 	b.needed, b.order = map[int64]bool{}, nil
-	if err := b.planRequests(ctx, reqs); err != nil {
-		return false, err
+	files, err := b.newRequestFiles()
+	if err != nil {
+		return 0, err
 	}
-	return b.runBatches(ctx, what)
+	defer files.abandon()
+	rc := &requestCollector{b: b, files: files}
+	if err := pass(ctx, rc); err != nil {
+		return 0, err
+	}
+	if rc.err != nil {
+		return 0, rc.err
+	}
+	return rc.n, files.finish(ctx)
 }
 
 // runBatches submits every needed shard and waits for them all. With
@@ -441,63 +453,76 @@ func (f *requestFiles) abandon() {
 	}
 }
 
-// keyedRequest is a request the write phase found no answer for.
-type keyedRequest struct {
-	key string
-	req model.Request
+// requestCollector takes the requests a planning pass finds without an
+// answer, from concurrent workers, into request files: each once, and
+// none that already waits in a batch.
+type requestCollector struct {
+	mu    sync.Mutex
+	b     *batchRun
+	files *requestFiles
+	n     int
+	err   error // the first error; the pass is stopped by it
 }
 
-// pendingRequests collects them, once each, from concurrent workers.
-type pendingRequests struct {
-	mu   sync.Mutex
-	seen map[string]bool
-	reqs []keyedRequest
-}
-
-func (p *pendingRequests) add(key string, req model.Request) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if !p.seen[key] {
-		p.seen[key] = true
-		p.reqs = append(p.reqs, keyedRequest{key, req})
+func (rc *requestCollector) add(ctx context.Context, key string, req model.Request) error {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	if rc.err != nil {
+		return rc.err
 	}
+	rc.err = rc.addLocked(ctx, key, req)
+	return rc.err
+}
+
+func (rc *requestCollector) addLocked(ctx context.Context, key string, req model.Request) error {
+	if rc.files.has(key) {
+		return nil // asked twice in this pass
+	}
+	id, ok, err := rc.b.rs.s.PendingShard(ctx, key)
+	if err != nil {
+		return fmt.Errorf("run store: %w", err)
+	}
+	rc.n++
+	if ok {
+		rc.b.need(id) // already in a batch of an earlier run
+		return nil
+	}
+	line, err := model.BatchRequestLine(requestCustomID(key), req)
+	if err != nil {
+		return fmt.Errorf("batch request: %w", err)
+	}
+	return rc.files.add(ctx, key, line)
 }
 
 // findRepairs runs the job over the stored answers without writing
-// anything, and returns the requests it would send next: for a reply that
-// failed its check, the request that asks again with the check's error.
-func (b *batchRun) findRepairs(ctx context.Context) ([]keyedRequest, error) {
+// anything, and collects the requests it would send next: for a reply
+// that failed its check, the request that asks again with the check's
+// error.
+func (b *batchRun) findRepairs(ctx context.Context, rc *requestCollector) error {
 	src, err := readers.Open(b.opts.Input, b.opts.ReaderOptions, b.opts.Stdin)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer src.Close()
 	render, err := prompts.NewRenderer(b.opts.Job, src.Columns(), displayName(b.opts.Input))
 	if err != nil {
-		return nil, err
+		return err
 	}
-	pending := &pendingRequests{seen: map[string]bool{}}
 	eng := b.planningEngine()
 	eng.Parser = b.opts.Job.Fields
-	client := &storedAnswers{rs: b.rs, endpoint: eng.Endpoint, collect: pending}
-	if err := Run(ctx, eng, src, render.Render, client, func(Result) error { return nil }, &Stats{}); err != nil {
-		return nil, err
-	}
-	return pending.reqs, nil
+	client := &storedAnswers{rs: b.rs, endpoint: eng.Endpoint, collect: rc}
+	return Run(ctx, eng, src, render.Render, client, func(Result) error { return nil }, &Stats{})
 }
 
 // probe is findRepairs for a translation: the requests its next pass
 // would send, with the answers in the store so far.
-func (b *batchRun) probe(ctx context.Context) ([]keyedRequest, error) {
-	pending := &pendingRequests{seen: map[string]bool{}}
+func (b *batchRun) probe(ctx context.Context, rc *requestCollector) error {
 	opts := b.opts
 	opts.Engine = b.planningEngine()
-	opts.Client = &storedAnswers{rs: b.rs, endpoint: opts.Engine.Endpoint, collect: pending}
+	opts.Client = &storedAnswers{rs: b.rs, endpoint: opts.Engine.Endpoint, collect: rc}
 	opts.Progress = false
-	if _, err := executeTranslate(ctx, opts, b.rs, true); err != nil {
-		return nil, err
-	}
-	return pending.reqs, nil
+	_, err := executeTranslate(ctx, opts, b.rs, true)
+	return err
 }
 
 // planningEngine is the engine of a pass that sends nothing.
@@ -508,32 +533,6 @@ func (b *batchRun) planningEngine() Config {
 	eng.Concurrency = max(eng.Concurrency, 16)
 	eng.FixedConcurrency = true
 	return eng
-}
-
-// planRequests puts requests into request files, unless they already wait
-// in a batch.
-func (b *batchRun) planRequests(ctx context.Context, reqs []keyedRequest) error {
-	files, err := b.newRequestFiles()
-	if err != nil {
-		return err
-	}
-	defer files.abandon()
-	for _, kr := range reqs {
-		if id, ok, err := b.rs.s.PendingShard(ctx, kr.key); err != nil {
-			return fmt.Errorf("run store: %w", err)
-		} else if ok {
-			b.need(id)
-			continue
-		}
-		line, err := model.BatchRequestLine(requestCustomID(kr.key), kr.req)
-		if err != nil {
-			return fmt.Errorf("repair request: %w", err)
-		}
-		if err := files.add(ctx, kr.key, line); err != nil {
-			return err
-		}
-	}
-	return files.finish(ctx)
 }
 
 // shardWriter writes one request file.
@@ -989,8 +988,9 @@ type storedAnswers struct {
 	rs       *runStore
 	endpoint string
 	missing  string
-	// collect, when set, gathers the requests that have no answer.
-	collect *pendingRequests
+	// collect, when set, takes the requests that have no answer into
+	// request files (a planning pass).
+	collect *requestCollector
 }
 
 func (a *storedAnswers) Complete(ctx context.Context, req model.Request) (model.Response, error) {
@@ -1008,7 +1008,9 @@ func (a *storedAnswers) Complete(ctx context.Context, req model.Request) (model.
 	}
 	if !ok {
 		if a.collect != nil {
-			a.collect.add(key, req)
+			if err := a.collect.add(ctx, key, req); err != nil {
+				return model.Response{}, &model.APIError{Class: model.Fatal, Message: err.Error(), Err: err}
+			}
 			return model.Response{}, errAwaitingBatch
 		}
 		msg = a.missing
