@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -278,7 +279,12 @@ func (b *batchRun) collect(ctx context.Context, pass func(context.Context, *requ
 	}
 	defer files.abandon()
 	rc := &requestCollector{b: b, files: files}
-	if err := pass(ctx, rc); err != nil {
+	err = pass(ctx, rc)
+	// The pass leaves its caches behind as garbage (a translation's
+	// window of 100,000 distinct cells is tens of MB): hand them back now,
+	// so that the next pass does not grow the heap on top of them.
+	debug.FreeOSMemory()
+	if err != nil {
 		return 0, err
 	}
 	if rc.err != nil {

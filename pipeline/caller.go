@@ -261,7 +261,7 @@ func (c *caller) ask(t task) (Result, error) {
 		if f.res.unfinished || (f.res.Err != nil && model.ClassOf(f.res.Err) != model.RowFinal) {
 			// The first row did not get a final answer; this row
 			// has not either (it will be asked on the next run).
-			r.unfinished = f.res.unfinished
+			r.unfinished, r.awaiting = f.res.unfinished, f.res.awaiting
 			r.Err = f.res.Err
 			return r, nil
 		}
