@@ -107,3 +107,31 @@ func TestFolderGlobAndSafety(t *testing.T) {
 		t.Errorf("--one-file-per-doc on a CSV: exit %d\n%s", res.code, res.stderr)
 	}
 }
+
+// TestFolderSummariesInBatchMode: long documents in batch mode. The parts
+// of a document and the request that combines their answers are found by
+// planning passes and sent in batches, round after round; nothing is sent
+// that the realtime run would not send, and the output is the same.
+func TestFolderSummariesInBatchMode(t *testing.T) {
+	sim := newSim(t, modeltest.Options{Batch: fastBatches})
+	dir := t.TempDir()
+	args := []string{"-i", "../samples/docs", "-j", "../samples/summarize.yaml", "--chunk-tokens", "8000", "--omit-columns", "text"}
+	rt := filepath.Join(dir, "realtime.csv")
+	if res := bulkgen(t, sim, "", append([]string{"run", "-o", rt, "--no-store"}, args...)...); res.code != 3 {
+		t.Fatalf("realtime exit %d\n%s", res.code, res.stderr)
+	}
+	realtime := sim.Stats().OK
+	out := filepath.Join(dir, "batch.csv")
+	res := bulkgen(t, sim, "", append([]string{"run", "--mode", "batch", "--batch-poll", "20ms", "-o", out, "--store", filepath.Join(dir, "s.db")}, args...)...)
+	if res.code != 3 {
+		t.Fatalf("batch exit %d, want 3 (one unreadable document)\n%s", res.code, res.stderr)
+	}
+	if got := sim.Stats().BatchLines; got != realtime || sim.Stats().OK != realtime {
+		t.Errorf("%d batch lines and %d realtime requests; want %d lines, as the realtime run sent, and none", got, sim.Stats().OK-realtime, realtime)
+	}
+	if n := strings.Count(res.stderr, "batch request file"); n != 2 {
+		t.Errorf("%d request files, want 2 (documents and parts, then the combining request)\n%s", n, res.stderr)
+	}
+	a, b := readTable(t, rt), readTable(t, out)
+	sameTables(t, withoutColumn(t, a, "cost"), withoutColumn(t, b, "cost"))
+}

@@ -203,6 +203,27 @@ func executeBatch(ctx context.Context, opts Options) (Report, error) {
 	noWait := func() (Report, error) {
 		return Report{RunID: rs.runID}, rs.finish(Snapshot{SentRows: b.submitted}, nil, false, "")
 	}
+	if opts.ChunkColumn != "" && opts.Job.Fields == nil {
+		// Long documents: the parts of a document are known only from
+		// its text and its prompt, and the requests that combine their
+		// answers only from those answers; planning passes find them,
+		// round after round (parts, then each level of combining).
+		for round := 1; round <= MaxReduceRounds+2; round++ {
+			n, err := b.collect(ctx, b.findRepairs)
+			if err != nil {
+				return fail(err)
+			}
+			if n == 0 {
+				break
+			}
+			if submitted, err := b.runBatches(ctx, "batch(es)"); err != nil {
+				return fail(err)
+			} else if submitted {
+				return noWait()
+			}
+		}
+		return b.write(ctx)
+	}
 	if opts.Translate != nil {
 		// What a translation sends depends on the answers (a pack whose
 		// reply does not fit falls back to single cells), so its requests
@@ -503,7 +524,8 @@ func (rc *requestCollector) addLocked(ctx context.Context, key string, req model
 // findRepairs runs the job over the stored answers without writing
 // anything, and collects the requests it would send next: for a reply
 // that failed its check, the request that asks again with the check's
-// error.
+// error; for a long document, its parts, then the requests that combine
+// their answers.
 func (b *batchRun) findRepairs(ctx context.Context, rc *requestCollector) error {
 	src, err := readers.Open(b.opts.Input, b.opts.ReaderOptions, b.opts.Stdin)
 	if err != nil {
@@ -515,7 +537,12 @@ func (b *batchRun) findRepairs(ctx context.Context, rc *requestCollector) error 
 		return err
 	}
 	eng := b.planningEngine()
-	eng.Parser = b.opts.Job.Fields
+	if b.opts.Job.Fields != nil {
+		eng.Parser = b.opts.Job.Fields
+	}
+	if eng.Multi, err = chunking(b.opts, render, src.Columns()); err != nil {
+		return err
+	}
 	client := &storedAnswers{rs: b.rs, endpoint: eng.Endpoint, collect: rc}
 	return Run(ctx, eng, src, render.Render, client, func(Result) error { return nil }, &Stats{})
 }

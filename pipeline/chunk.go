@@ -482,7 +482,7 @@ func (m *mapReduce) sendAll(reqs []model.Request) ([]string, error) {
 	answers := make([]string, len(reqs))
 	var g errgroup.Group
 	g.SetLimit(max(m.cfg.Parallel, 1))
-	var failed atomic.Bool
+	var failed, awaiting atomic.Bool
 	for i, req := range reqs {
 		if failed.Load() {
 			break
@@ -492,7 +492,13 @@ func (m *mapReduce) sendAll(reqs []model.Request) ([]string, error) {
 				return nil
 			}
 			a, err := m.send(req)
-			if err != nil {
+			switch {
+			case errors.Is(err, errAwaitingBatch):
+				// Batch mode's planning pass: this part goes into a
+				// batch, and so do the others.
+				awaiting.Store(true)
+				return nil
+			case err != nil:
 				failed.Store(true)
 				return err
 			}
@@ -502,6 +508,9 @@ func (m *mapReduce) sendAll(reqs []model.Request) ([]string, error) {
 	}
 	if err := g.Wait(); err != nil {
 		return nil, err
+	}
+	if awaiting.Load() {
+		return nil, errAwaitingBatch
 	}
 	return answers, nil
 }

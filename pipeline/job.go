@@ -131,16 +131,9 @@ func execute(ctx context.Context, opts Options, rs *runStore) (Report, error) {
 		opts.Engine.Parser = f
 		dist = prompts.NewDistribution(f)
 	}
-	if col := indexOf(src.Columns(), opts.ChunkColumn); opts.ChunkColumn != "" && opts.Job.Fields == nil {
-		// A fields job is not chunked: partial answers cannot be
-		// combined field by field (a too-long document is a row error).
-		if col < 0 {
-			return Report{}, fmt.Errorf("--chunk-column %q is not a column of %s (columns: %s)", opts.ChunkColumn, displayName(opts.Input), strings.Join(src.Columns(), ", "))
-		}
-		multi, err := mapReduceFor(opts, render, src.Columns(), col)
-		if err != nil {
-			return Report{}, err
-		}
+	if multi, err := chunking(opts, render, src.Columns()); err != nil {
+		return Report{}, err
+	} else if multi != nil {
 		opts.Engine.Multi = multi
 		so.Fields = []string{opts.Job.OutputColumn, ColRequests}
 	}
@@ -353,6 +346,20 @@ func dryRun(ctx context.Context, opts Options, src readers.Reader, render *promp
 
 // ColRequests counts the requests a chunked document needed.
 const ColRequests = "requests"
+
+// chunking returns the map-reduce of long documents when the job has a
+// chunk column, or nil. A fields job is not chunked: partial answers
+// cannot be combined field by field (a too-long document is a row error).
+func chunking(opts Options, render *prompts.Renderer, columns []string) (MultiFunc, error) {
+	if opts.ChunkColumn == "" || opts.Job.Fields != nil {
+		return nil, nil
+	}
+	col := indexOf(columns, opts.ChunkColumn)
+	if col < 0 {
+		return nil, fmt.Errorf("--chunk-column %q is not a column of %s (columns: %s)", opts.ChunkColumn, displayName(opts.Input), strings.Join(columns, ", "))
+	}
+	return mapReduceFor(opts, render, columns, col)
+}
 
 // mapReduceFor builds the map-reduce of long documents for a job.
 func mapReduceFor(opts Options, render *prompts.Renderer, columns []string, textCol int) (MultiFunc, error) {
