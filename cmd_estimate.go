@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/urfave/cli/v2"
 
@@ -55,6 +56,10 @@ Examples:
 				Limit: c.Int("limit"), RPM: c.Float64("rpm"), TPM: c.Float64("tpm"), Prices: in.prices,
 				Count: tokenCounter(in.job.Model), Pilot: c.Int("pilot"),
 				ExpectedOutputTokens: c.Int64("expect-output-tokens"),
+				ChunkColumn:          c.String("chunk-column"), ChunkTokens: c.Int64("chunk-tokens"),
+			}
+			if fi, err := os.Stat(opts.Input); err == nil && fi.IsDir() && !c.IsSet("chunk-column") {
+				opts.ChunkColumn = "text" // as run does for a folder
 			}
 			if in.job.Task == prompts.TaskTranslate {
 				if opts.Translate, err = translateOptions(in.job); err != nil {

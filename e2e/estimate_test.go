@@ -99,22 +99,9 @@ func TestEstimateTranslateMatchesBilledUsage(t *testing.T) {
 	// The glossary path is relative to the job file: use an absolute one.
 	abs, _ := filepath.Abs("../samples/glossary.csv")
 	job := writeFile(t, dir, "t.yaml", "task: translate\nmodel: qwen-plus\ntranslate:\n  from: zh\n  to: en\n  columns: [商品名称, 描述]\n  glossary: "+abs+"\n")
-	r := bulkgen(t, sim, "", "estimate", "--json", "-i", "../samples/catalog.xlsx", "-j", job)
-	if r.code != 0 {
-		t.Fatalf("estimate exit %d\n%s", r.code, r.stderr)
-	}
-	var est struct {
-		Unit        string `json:"unit"`
-		Rows        int64  `json:"rows"`
-		InputTokens struct {
-			Total int64 `json:"total"`
-		} `json:"input_tokens"`
-	}
-	if err := json.Unmarshal([]byte(r.stdout), &est); err != nil {
-		t.Fatalf("%v\n%s", err, r.stdout)
-	}
+	est := estimateJSON(t, sim, "-i", "../samples/catalog.xlsx", "-j", job)
 	out := filepath.Join(dir, "out.csv")
-	r = bulkgen(t, sim, "", "run", "-i", "../samples/catalog.xlsx", "-j", job, "-o", out, "--no-store")
+	r := bulkgen(t, sim, "", "run", "-i", "../samples/catalog.xlsx", "-j", job, "-o", out, "--no-store")
 	if r.code != 0 {
 		t.Fatalf("run exit %d\n%s", r.code, r.stderr)
 	}
@@ -147,4 +134,57 @@ func TestUnpricedServiceSaysWhy(t *testing.T) {
 			t.Errorf("row %d cost %q, want empty", i, c)
 		}
 	}
+}
+
+// A folder with a long document: estimate counts the parts and the
+// combining request the run sends, so its request count equals the run's
+// and its input tokens are the billed ones, give or take the combining
+// request (estimated with stand-in answers).
+func TestEstimateCountsLongDocumentsInParts(t *testing.T) {
+	sim := newSim(t, modeltest.Options{})
+	dir := t.TempDir()
+	args := []string{"-i", "../samples/docs", "-j", "../samples/summarize.yaml", "--chunk-tokens", "8000"}
+	est := estimateJSON(t, sim, args...)
+	out := filepath.Join(dir, "out.csv")
+	if r := bulkgen(t, sim, "", append([]string{"run", "-o", out, "--no-store"}, args...)...); r.code != 3 {
+		t.Fatalf("run exit %d\n%s", r.code, r.stderr)
+	}
+	tb := readTable(t, out)
+	var requests, billed int64
+	for i := range tb.rows {
+		n, _ := strconv.ParseInt(tb.get(i, "requests"), 10, 64)
+		p, _ := strconv.ParseInt(tb.get(i, "prompt_tokens"), 10, 64)
+		requests += n
+		billed += p
+	}
+	if est.Requests != requests || est.Requests <= est.Rows {
+		t.Errorf("estimate: %d requests for %d rows; the run sent %d", est.Requests, est.Rows, requests)
+	}
+	if d := math.Abs(float64(est.InputTokens.Total-billed)) / float64(billed); d > 0.05 {
+		t.Errorf("estimate: %d input tokens, billed %d (%.1f%% apart)", est.InputTokens.Total, billed, 100*d)
+	}
+}
+
+// estimateResult is the part of `bulkgen estimate --json` the tests read.
+type estimateResult struct {
+	Unit        string `json:"unit"`
+	Rows        int64  `json:"rows"`
+	Requests    int64  `json:"requests"`
+	InputTokens struct {
+		Total int64 `json:"total"`
+	} `json:"input_tokens"`
+}
+
+// estimateJSON runs `bulkgen estimate --json` with args and decodes it.
+func estimateJSON(t *testing.T, sim *modeltest.Server, args ...string) estimateResult {
+	t.Helper()
+	r := bulkgen(t, sim, "", append([]string{"estimate", "--json"}, args...)...)
+	if r.code != 0 {
+		t.Fatalf("estimate exit %d\n%s", r.code, r.stderr)
+	}
+	var est estimateResult
+	if err := json.Unmarshal([]byte(r.stdout), &est); err != nil {
+		t.Fatalf("%v\n%s", err, r.stdout)
+	}
+	return est
 }

@@ -46,6 +46,11 @@ type EstimateOptions struct {
 	// Translate estimates a translation job: one request per distinct
 	// cell that would be sent (see TranslateCells).
 	Translate *TranslateOptions
+	// ChunkColumn and ChunkTokens are run's: a document whose prompt is
+	// over the limit is counted as the parts and the combining requests
+	// the run would send (see NewMapReduce).
+	ChunkColumn string
+	ChunkTokens int64
 }
 
 // Range is low / expected / high.
@@ -61,6 +66,7 @@ type Estimate struct {
 	// Unit is what Rows counts: "rows", or "cells" for a translation.
 	Unit      string `json:"unit"`
 	Rows      int64  `json:"rows"`       // rows that would be sent
+	Requests  int64  `json:"requests"`   // requests they need: more than rows when long documents go in parts
 	Skipped   int64  `json:"skipped"`    // rows with every prompt column empty
 	RowErrors int64  `json:"row_errors"` // malformed input rows
 	Input     struct {
@@ -102,6 +108,7 @@ type Pilot struct {
 // countAgg accumulates one worker's counts.
 type countAgg struct {
 	rows, skipped, rowErrs, total int64
+	requests                      int64
 	min, max                      int64
 	hist                          map[int64]int64 // tokens → rows, for an exact median in bounded memory
 	inputCost                     float64         // realtime, per-row tiers
@@ -114,6 +121,7 @@ type countAgg struct {
 
 func (a *countAgg) merge(b *countAgg) {
 	a.rows += b.rows
+	a.requests += b.requests
 	a.skipped += b.skipped
 	a.rowErrs += b.rowErrs
 	a.total += b.total
@@ -247,6 +255,10 @@ func RunEstimate(ctx context.Context, opts EstimateOptions) (Estimate, error) {
 		rowErrs <- errsSeen
 		return nil
 	})
+	parts, err := chunkEstimator(opts, src.Columns())
+	if err != nil {
+		return est, err
+	}
 	aggs := make([]*countAgg, workers)
 	for w := range workers {
 		a := &countAgg{hist: map[int64]int64{}, exact: true}
@@ -259,9 +271,28 @@ func RunEstimate(ctx context.Context, opts EstimateOptions) (Estimate, error) {
 						a.skipped++
 						continue
 					}
-					n, exact := opts.Count(req)
-					a.exact = a.exact && exact
+					reqs := []model.Request{req}
+					if parts != nil {
+						// A document that cannot be split (no room
+						// for its text) is a row error in the run: it
+						// is counted whole, and shows if over the limit.
+						if rs, perr := parts(row, req); perr == nil {
+							reqs = rs
+						}
+					}
+					n := int64(0)
+					for _, r := range reqs {
+						k, exact := opts.Count(r)
+						a.exact = a.exact && exact
+						n += k
+						if price != nil {
+							a.inputCost += price.Cost(model.Usage{PromptTokens: k}, thinking, false)
+							a.outPrice += price.Cost(model.Usage{PromptTokens: k, CompletionTokens: 1}, thinking, false) -
+								price.Cost(model.Usage{PromptTokens: k}, thinking, false)
+						}
+					}
 					a.rows++
+					a.requests += int64(len(reqs))
 					if outputHint != nil {
 						a.outHint += outputHint(row.Values)
 					}
@@ -271,16 +302,11 @@ func RunEstimate(ctx context.Context, opts EstimateOptions) (Estimate, error) {
 					}
 					a.max = max(a.max, n)
 					a.hist[n]++
-					if est.ContextLimit > 0 && n > est.ContextLimit {
+					if len(reqs) == 1 && est.ContextLimit > 0 && n > est.ContextLimit {
 						a.over++
 						if len(a.overKeys) < 5 {
 							a.overKeys = append(a.overKeys, fmt.Sprintf("%s (%d tokens)", row.Key, n))
 						}
-					}
-					if price != nil {
-						a.inputCost += price.Cost(model.Usage{PromptTokens: n}, thinking, false)
-						a.outPrice += price.Cost(model.Usage{PromptTokens: n, CompletionTokens: 1}, thinking, false) -
-							price.Cost(model.Usage{PromptTokens: n}, thinking, false)
 					}
 				}
 			}
@@ -298,7 +324,7 @@ func RunEstimate(ctx context.Context, opts EstimateOptions) (Estimate, error) {
 	case all.rowErrs = <-rowErrs:
 	default:
 	}
-	est.Rows, est.Skipped, est.RowErrors = all.rows, all.skipped, all.rowErrs
+	est.Rows, est.Requests, est.Skipped, est.RowErrors = all.rows, all.requests, all.skipped, all.rowErrs
 	est.Input.Min, est.Input.Median, est.Input.Max, est.Input.Total, est.Input.Exact = all.min, all.median(), all.max, all.total, all.exact
 	est.OverContext = all.over
 	sort.Strings(all.overKeys)
@@ -330,7 +356,13 @@ func RunEstimate(ctx context.Context, opts EstimateOptions) (Estimate, error) {
 			est.Output.Basis += fmt.Sprintf("; max_tokens %d per row as the ceiling", *mt)
 		}
 	}
-	est.Output.Range = Range{Low: perRow.Low * rows, Expected: perRow.Expected * rows, High: perRow.High * rows}
+	// Output comes per request: a long document in parts gets an answer
+	// per part and per combining request.
+	requests := float64(all.requests)
+	est.Output.Range = Range{Low: perRow.Low * requests, Expected: perRow.Expected * requests, High: perRow.High * requests}
+	if all.requests > all.rows {
+		est.Output.Basis += fmt.Sprintf("; per request: %s requests for %s rows (long documents in parts)", human(all.requests), human(all.rows))
+	}
 	if outputHint != nil && est.Pilot == nil {
 		// A translation is about as long as its source: the expectation
 		// is the cells' own tokens, the range half to twice that (CJK
@@ -347,7 +379,7 @@ func RunEstimate(ctx context.Context, opts EstimateOptions) (Estimate, error) {
 	}
 
 	if price != nil && all.rows > 0 {
-		avgOut := all.outPrice / rows // price per output token, averaged over rows' tiers
+		avgOut := all.outPrice / requests // price per output token, averaged over requests' tiers
 		rt := Range{
 			Low:      all.inputCost + avgOut*est.Output.Low,
 			Expected: all.inputCost + avgOut*est.Output.Expected,
@@ -364,7 +396,7 @@ func RunEstimate(ctx context.Context, opts EstimateOptions) (Estimate, error) {
 	// Time: the tighter of --rpm and --tpm, at best.
 	var byRPM, byTPM float64
 	if opts.RPM > 0 {
-		byRPM = rows / opts.RPM * 60
+		byRPM = requests / opts.RPM * 60
 	}
 	if opts.TPM > 0 {
 		byTPM = (float64(all.total) + est.Output.Expected) / opts.TPM * 60
@@ -378,6 +410,45 @@ func RunEstimate(ctx context.Context, opts EstimateOptions) (Estimate, error) {
 		est.TimeSeconds, est.TimeBasis = byTPM, fmt.Sprintf("%g tokens per minute (--tpm), expected output", opts.TPM)
 	}
 	return est, nil
+}
+
+// chunkEstimator returns, for a job with a chunk column, a function that
+// lists the requests a row needs: its own when its prompt fits, else the
+// parts of its document and the requests that combine their answers
+// (NewMapReduce, with answers of the expected output size standing in for
+// the real ones). nil when the job is not chunked.
+func chunkEstimator(opts EstimateOptions, columns []string) (func(readers.Row, model.Request) ([]model.Request, error), error) {
+	if opts.ChunkColumn == "" || opts.Job.Fields != nil || opts.Translate != nil {
+		return nil, nil
+	}
+	render, err := prompts.NewRenderer(opts.Job, columns, displayName(opts.Input))
+	if err != nil {
+		return nil, err
+	}
+	multi, err := chunking(Options{Input: opts.Input, Job: opts.Job, ChunkColumn: opts.ChunkColumn, ChunkTokens: opts.ChunkTokens}, render, columns)
+	if err != nil || multi == nil {
+		return nil, err
+	}
+	// A stand-in answer: about the expected output of one request.
+	perAnswer := opts.ExpectedOutputTokens
+	if mt := opts.Job.MaxTokens; mt != nil {
+		perAnswer = max(*mt/2, 1)
+	}
+	answer := strings.Repeat(" word", int(min(perAnswer, 100_000)))
+	return func(row readers.Row, _ model.Request) ([]model.Request, error) {
+		var reqs []model.Request
+		var mu sync.Mutex
+		ask := func(req model.Request) (model.Response, error) {
+			mu.Lock()
+			reqs = append(reqs, req)
+			mu.Unlock()
+			return model.Response{Content: answer}, nil
+		}
+		if _, err := multi(row, ask); err != nil {
+			return nil, err
+		}
+		return reqs, nil
+	}, nil
 }
 
 // runPilot sends the sampled rows for real and measures answer sizes.
@@ -450,6 +521,9 @@ func (e Estimate) WriteTable(w io.Writer) {
 		fmt.Fprintf(w, "%s            %s to send (one request each; identical cells once; --pack sends fewer prompt tokens)", unit, human(e.Rows))
 	} else {
 		fmt.Fprintf(w, "%s            %s to send", unit, human(e.Rows))
+	}
+	if e.Requests > e.Rows {
+		fmt.Fprintf(w, " in %s requests (long documents go in parts, then a request combines their answers)", human(e.Requests))
 	}
 	if e.Skipped > 0 {
 		fmt.Fprintf(w, ", %s skipped (prompt columns empty)", human(e.Skipped))
