@@ -191,7 +191,9 @@ func executeBatch(ctx context.Context, opts Options) (Report, error) {
 		b.stderr = io.Discard
 	}
 	fail := func(err error) (Report, error) {
-		if ctx.Err() != nil && !errors.Is(err, ErrInterrupted) {
+		if ctx.Err() != nil && (!errors.Is(err, ErrInterrupted) || err == ErrInterrupted) {
+			// Interrupted while planning or submitting (the wait says
+			// more itself).
 			err = fmt.Errorf("%w: every batch file finished so far is recorded in the run store; rerun the same command to go on", ErrInterrupted)
 		}
 		rep := Report{RunID: rs.runID}
