@@ -188,3 +188,28 @@ func estimateJSON(t *testing.T, sim *modeltest.Server, args ...string) estimateR
 	}
 	return est
 }
+
+// With pack, estimate builds the packs as the run does: its input tokens
+// and request count are the run's, token for token (every pack fits in
+// the simulator, as estimate assumes).
+func TestEstimatePackedTranslationMatchesBilledUsage(t *testing.T) {
+	sim := newSim(t, modeltest.Options{})
+	dir := t.TempDir()
+	abs, _ := filepath.Abs("../samples/glossary.csv")
+	job := writeFile(t, dir, "t.yaml", "task: translate\nmodel: qwen-plus\ntranslate:\n  from: zh\n  to: en\n  columns: [商品名称, 描述]\n  pack: 8\n  glossary: "+abs+"\n")
+	est := estimateJSON(t, sim, "-i", "../samples/catalog.xlsx", "-j", job)
+	out := filepath.Join(dir, "out.csv")
+	if r := bulkgen(t, sim, "", "run", "-i", "../samples/catalog.xlsx", "-j", job, "-o", out, "--no-store"); r.code != 0 {
+		t.Fatalf("run exit %d\n%s", r.code, r.stderr)
+	}
+	tb := readTable(t, out)
+	var billed int64
+	for i := range tb.rows {
+		n, _ := strconv.ParseInt(tb.get(i, "prompt_tokens"), 10, 64)
+		billed += n
+	}
+	if est.InputTokens.Total != billed || est.Requests != sim.Stats().OK || est.Requests >= est.Rows {
+		t.Errorf("estimate: %d cells in %d requests, %d input tokens; the run: %d requests, %d billed",
+			est.Rows, est.Requests, est.InputTokens.Total, sim.Stats().OK, billed)
+	}
+}

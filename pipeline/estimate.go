@@ -66,15 +66,18 @@ type Estimate struct {
 	// Unit is what Rows counts: "rows", or "cells" for a translation.
 	Unit      string `json:"unit"`
 	Rows      int64  `json:"rows"`       // rows that would be sent
-	Requests  int64  `json:"requests"`   // requests they need: more than rows when long documents go in parts
+	Requests  int64  `json:"requests"`   // requests they need: more than rows for long documents in parts, fewer for packed cells
 	Skipped   int64  `json:"skipped"`    // rows with every prompt column empty
 	RowErrors int64  `json:"row_errors"` // malformed input rows
 	Input     struct {
-		Min    int64 `json:"min"`
-		Median int64 `json:"median"`
-		Max    int64 `json:"max"`
-		Total  int64 `json:"total"`
-		Exact  bool  `json:"exact"`
+		// Per is what Min, Median and Max are per: "row", "cell", or
+		// "request" (packs of cells).
+		Per    string `json:"per"`
+		Min    int64  `json:"min"`
+		Median int64  `json:"median"`
+		Max    int64  `json:"max"`
+		Total  int64  `json:"total"`
+		Exact  bool   `json:"exact"`
 	} `json:"input_tokens"`
 	Output struct {
 		Range
@@ -117,6 +120,18 @@ type countAgg struct {
 	overKeys                      []string
 	exact                         bool
 	outHint                       int64 // Σ expected output tokens (translation: the cells' own size)
+	perRequest                    bool  // min/median/max are per request, not per row (packs of cells)
+}
+
+// price adds one request of n input tokens to the costs: its input at
+// its tier, and its tier's price per output token.
+func (a *countAgg) price(n int64, p *model.Price, thinking bool) {
+	if p == nil {
+		return
+	}
+	in := p.Cost(model.Usage{PromptTokens: n}, thinking, false)
+	a.inputCost += in
+	a.outPrice += p.Cost(model.Usage{PromptTokens: n, CompletionTokens: 1}, thinking, false) - in
 }
 
 func (a *countAgg) merge(b *countAgg) {
@@ -142,11 +157,13 @@ func (a *countAgg) merge(b *countAgg) {
 
 func (a *countAgg) median() int64 {
 	keys := make([]int64, 0, len(a.hist))
-	for k := range a.hist {
+	count := int64(0) // rows, or requests when counted per request
+	for k, n := range a.hist {
 		keys = append(keys, k)
+		count += n
 	}
 	sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
-	half, seen := (a.rows+1)/2, int64(0)
+	half, seen := (count+1)/2, int64(0)
 	for _, k := range keys {
 		seen += a.hist[k]
 		if seen >= half {
@@ -197,141 +214,158 @@ func RunEstimate(ctx context.Context, opts EstimateOptions) (Estimate, error) {
 		}
 	}
 	est.ContextLimit = model.MaxInputTokens(opts.Job.Model)
-	workers := opts.Workers
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
+	countRows := func() (*countAgg, []readers.Row, error) {
+		workers := opts.Workers
+		if workers <= 0 {
+			workers = runtime.GOMAXPROCS(0)
+		}
 
-	type batch []readers.Row
-	batches := make(chan batch, workers*2)
-	rowErrs := make(chan int64, 1)
-	var sample []readers.Row // reservoir of pilot rows
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error {
-		defer close(batches)
-		var b batch
-		var n, errsSeen int64
-		rng := rand.New(rand.NewPCG(1, 2))
-		for opts.Limit <= 0 || n < int64(opts.Limit) {
-			row, err := src.Read(gctx)
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			var rowErr *readers.RowError
-			if errors.As(err, &rowErr) {
-				errsSeen++
+		type batch []readers.Row
+		batches := make(chan batch, workers*2)
+		rowErrs := make(chan int64, 1)
+		var sample []readers.Row // reservoir of pilot rows
+		g, gctx := errgroup.WithContext(ctx)
+		g.Go(func() error {
+			defer close(batches)
+			var b batch
+			var n, errsSeen int64
+			rng := rand.New(rand.NewPCG(1, 2))
+			for opts.Limit <= 0 || n < int64(opts.Limit) {
+				row, err := src.Read(gctx)
+				if errors.Is(err, io.EOF) {
+					break
+				}
+				var rowErr *readers.RowError
+				if errors.As(err, &rowErr) {
+					errsSeen++
+					n++
+					continue
+				}
+				if err != nil {
+					return err
+				}
 				n++
-				continue
-			}
-			if err != nil {
-				return err
-			}
-			n++
-			if opts.Pilot > 0 {
-				// Reservoir sampling: every row equally likely, one pass.
-				if len(sample) < opts.Pilot {
-					sample = append(sample, row)
-				} else if j := rng.Int64N(n); j < int64(opts.Pilot) {
-					sample[j] = row
+				if opts.Pilot > 0 {
+					// Reservoir sampling: every row equally likely, one pass.
+					if len(sample) < opts.Pilot {
+						sample = append(sample, row)
+					} else if j := rng.Int64N(n); j < int64(opts.Pilot) {
+						sample[j] = row
+					}
+				}
+				b = append(b, row)
+				if len(b) == 256 {
+					select {
+					case batches <- b:
+					case <-gctx.Done():
+						return gctx.Err()
+					}
+					b = nil
 				}
 			}
-			b = append(b, row)
-			if len(b) == 256 {
+			if len(b) > 0 {
 				select {
 				case batches <- b:
 				case <-gctx.Done():
 					return gctx.Err()
 				}
-				b = nil
 			}
+			rowErrs <- errsSeen
+			return nil
+		})
+		parts, err := chunkEstimator(opts, src.Columns())
+		if err != nil {
+			return nil, nil, err
 		}
-		if len(b) > 0 {
-			select {
-			case batches <- b:
-			case <-gctx.Done():
-				return gctx.Err()
-			}
-		}
-		rowErrs <- errsSeen
-		return nil
-	})
-	parts, err := chunkEstimator(opts, src.Columns())
-	if err != nil {
-		return est, err
-	}
-	aggs := make([]*countAgg, workers)
-	for w := range workers {
-		a := &countAgg{hist: map[int64]int64{}, exact: true}
-		aggs[w] = a
-		g.Go(func() error {
-			for b := range batches {
-				for _, row := range b {
-					req, skip := render(row.Values)
-					if skip {
-						a.skipped++
-						continue
-					}
-					reqs := []model.Request{req}
-					if parts != nil {
-						// A document that cannot be split (no room
-						// for its text) is a row error in the run: it
-						// is counted whole, and shows if over the limit.
-						if rs, perr := parts(row, req); perr == nil {
-							reqs = rs
+		aggs := make([]*countAgg, workers)
+		for w := range workers {
+			a := &countAgg{hist: map[int64]int64{}, exact: true}
+			aggs[w] = a
+			g.Go(func() error {
+				for b := range batches {
+					for _, row := range b {
+						req, skip := render(row.Values)
+						if skip {
+							a.skipped++
+							continue
 						}
-					}
-					n := int64(0)
-					for _, r := range reqs {
-						k, exact := opts.Count(r)
-						a.exact = a.exact && exact
-						n += k
-						if price != nil {
-							a.inputCost += price.Cost(model.Usage{PromptTokens: k}, thinking, false)
-							a.outPrice += price.Cost(model.Usage{PromptTokens: k, CompletionTokens: 1}, thinking, false) -
-								price.Cost(model.Usage{PromptTokens: k}, thinking, false)
+						reqs := []model.Request{req}
+						if parts != nil {
+							// A document that cannot be split (no room
+							// for its text) is a row error in the run: it
+							// is counted whole, and shows if over the limit.
+							if rs, perr := parts(row, req); perr == nil {
+								reqs = rs
+							}
 						}
-					}
-					a.rows++
-					a.requests += int64(len(reqs))
-					if outputHint != nil {
-						a.outHint += outputHint(row.Values)
-					}
-					a.total += n
-					if a.min == 0 || n < a.min {
-						a.min = n
-					}
-					a.max = max(a.max, n)
-					a.hist[n]++
-					if len(reqs) == 1 && est.ContextLimit > 0 && n > est.ContextLimit {
-						a.over++
-						if len(a.overKeys) < 5 {
-							a.overKeys = append(a.overKeys, fmt.Sprintf("%s (%d tokens)", row.Key, n))
+						n := int64(0)
+						for _, r := range reqs {
+							k, exact := opts.Count(r)
+							a.exact = a.exact && exact
+							n += k
+							a.price(k, price, thinking)
+						}
+						a.rows++
+						a.requests += int64(len(reqs))
+						if outputHint != nil {
+							a.outHint += outputHint(row.Values)
+						}
+						a.total += n
+						if a.min == 0 || n < a.min {
+							a.min = n
+						}
+						a.max = max(a.max, n)
+						a.hist[n]++
+						if len(reqs) == 1 && est.ContextLimit > 0 && n > est.ContextLimit {
+							a.over++
+							if len(a.overKeys) < 5 {
+								a.overKeys = append(a.overKeys, fmt.Sprintf("%s (%d tokens)", row.Key, n))
+							}
 						}
 					}
 				}
-			}
-			return nil
-		})
+				return nil
+			})
+		}
+		if err := g.Wait(); err != nil {
+			return nil, nil, err
+		}
+		all := &countAgg{hist: map[int64]int64{}, exact: true}
+		for _, a := range aggs {
+			all.merge(a)
+		}
+		select {
+		case all.rowErrs = <-rowErrs:
+		default:
+		}
+		return all, sample, nil
 	}
-	if err := g.Wait(); err != nil {
-		return est, err
-	}
-	all := &countAgg{hist: map[int64]int64{}, exact: true}
-	for _, a := range aggs {
-		all.merge(a)
-	}
-	select {
-	case all.rowErrs = <-rowErrs:
-	default:
+	packed := opts.Translate != nil && opts.Translate.Pack > 1 && opts.Pilot == 0
+	var all *countAgg
+	var sample []readers.Row // reservoir of pilot rows
+	if packed {
+		// Packs of cells: counted as the run builds them (see
+		// countPackedTranslation).
+		if all, err = countPackedTranslation(ctx, opts, price, thinking); err != nil {
+			return est, err
+		}
+	} else {
+		var err error
+		if all, sample, err = countRows(); err != nil {
+			return est, err
+		}
 	}
 	est.Rows, est.Requests, est.Skipped, est.RowErrors = all.rows, all.requests, all.skipped, all.rowErrs
 	est.Input.Min, est.Input.Median, est.Input.Max, est.Input.Total, est.Input.Exact = all.min, all.median(), all.max, all.total, all.exact
+	est.Input.Per = strings.TrimSuffix(est.Unit, "s")
+	if all.perRequest {
+		est.Input.Per = "request"
+	}
 	est.OverContext = all.over
 	sort.Strings(all.overKeys)
 	est.OverExamples = all.overKeys
 
 	// Output: from the pilot if any, max_tokens as the ceiling.
-	rows := float64(all.rows)
 	perRow := Range{Low: 0, Expected: float64(opts.ExpectedOutputTokens), High: float64(opts.ExpectedOutputTokens)}
 	est.Output.Basis = fmt.Sprintf("assumed %d tokens per row (--expect-output-tokens); --pilot N measures it", opts.ExpectedOutputTokens)
 	if opts.Pilot > 0 && len(sample) > 0 {
@@ -371,7 +405,7 @@ func RunEstimate(ctx context.Context, opts EstimateOptions) (Estimate, error) {
 		est.Output.Range = Range{Low: h * 0.5, Expected: h, High: h * 2}
 		est.Output.Basis = "a translation is assumed as long as its cell (half to twice as long); --pilot N measures it"
 		if mt := opts.Job.MaxTokens; mt != nil {
-			est.Output.High = math.Min(est.Output.High, float64(*mt)*rows)
+			est.Output.High = math.Min(est.Output.High, float64(*mt)*requests)
 			est.Output.Expected = math.Min(est.Output.Expected, est.Output.High)
 			est.Output.Low = math.Min(est.Output.Low, est.Output.Expected)
 			est.Output.Basis += fmt.Sprintf("; max_tokens %d per cell as the ceiling", *mt)
@@ -410,6 +444,56 @@ func RunEstimate(ctx context.Context, opts EstimateOptions) (Estimate, error) {
 		est.TimeSeconds, est.TimeBasis = byTPM, fmt.Sprintf("%g tokens per minute (--tpm), expected output", opts.TPM)
 	}
 	return est, nil
+}
+
+// countPackedTranslation counts a translation with --pack as the run
+// builds its requests: the same cells skipped and deduplicated, the same
+// items and packs, each pack's prompt counted whole. It runs the
+// translation's planning pass (executeTranslate, sending nothing) with a
+// client that answers every request with its own cells, so every pack
+// fits (the run falls back to single cells only when a reply does not)
+// and each answer is about as long as a translation. Rows counts cells,
+// Requests the requests, and the per-request figures go in the histogram.
+func countPackedTranslation(ctx context.Context, opts EstimateOptions, price *model.Price, thinking bool) (*countAgg, error) {
+	a := &countAgg{hist: map[int64]int64{}, exact: true, perRequest: true}
+	var mu sync.Mutex
+	echo := clientFunc(func(_ context.Context, req model.Request) (model.Response, error) {
+		n, exact := opts.Count(req)
+		answer := req.Messages[len(req.Messages)-1].Content
+		out, _ := opts.Count(model.Request{Model: req.Model, Messages: []model.Message{{Role: "assistant", Content: answer}}})
+		empty, _ := opts.Count(model.Request{Model: req.Model, Messages: []model.Message{{Role: "assistant", Content: ""}}})
+		mu.Lock()
+		defer mu.Unlock()
+		a.exact = a.exact && exact
+		a.requests++
+		a.total += n
+		if a.min == 0 || n < a.min {
+			a.min = n
+		}
+		a.max = max(a.max, n)
+		a.hist[n]++
+		a.outHint += out - empty
+		a.price(n, price, thinking)
+		return model.Response{Content: answer}, nil
+	})
+	o := Options{Input: opts.Input, ReaderOptions: opts.ReaderOptions, Stdin: opts.Stdin, Job: opts.Job,
+		Translate: opts.Translate, Client: echo, Stderr: io.Discard,
+		Engine: Config{Concurrency: max(opts.Workers, runtime.GOMAXPROCS(0)), FixedConcurrency: true, Limit: opts.Limit}}
+	rep, err := executeTranslate(ctx, o, nil, true)
+	if err != nil {
+		return nil, err
+	}
+	if rep.Translate != nil {
+		a.rows = rep.Translate.Cells
+	}
+	return a, nil
+}
+
+// clientFunc is a model.Client made of a function.
+type clientFunc func(context.Context, model.Request) (model.Response, error)
+
+func (f clientFunc) Complete(ctx context.Context, req model.Request) (model.Response, error) {
+	return f(ctx, req)
 }
 
 // chunkEstimator returns, for a job with a chunk column, a function that
@@ -516,13 +600,19 @@ func (e Estimate) WriteTable(w io.Writer) {
 	if e.Unit == "cells" {
 		unit, per = "cells", "cell"
 	}
+	if e.Input.Per != "" {
+		per = e.Input.Per
+	}
 	fmt.Fprintf(w, "model            %s\n", e.Model)
-	if e.Unit == "cells" {
-		fmt.Fprintf(w, "%s            %s to send (one request each; identical cells once; --pack sends fewer prompt tokens)", unit, human(e.Rows))
-	} else {
+	switch {
+	case e.Unit == "cells" && e.Input.Per == "request":
+		fmt.Fprintf(w, "%s            %s to send in %s requests (packs as the run makes them; identical cells once)", unit, human(e.Rows), human(e.Requests))
+	case e.Unit == "cells":
+		fmt.Fprintf(w, "%s            %s to send (one request each; identical cells once)", unit, human(e.Rows))
+	default:
 		fmt.Fprintf(w, "%s            %s to send", unit, human(e.Rows))
 	}
-	if e.Requests > e.Rows {
+	if e.Unit != "cells" && e.Requests > e.Rows {
 		fmt.Fprintf(w, " in %s requests (long documents go in parts, then a request combines their answers)", human(e.Requests))
 	}
 	if e.Skipped > 0 {

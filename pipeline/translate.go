@@ -604,7 +604,7 @@ func executeTranslate(ctx context.Context, opts Options, rs *runStore, probe boo
 		prog.stop()
 	}
 	if probe {
-		return Report{}, runErr
+		return Report{Translate: rep}, runErr
 	}
 	rep0 := report0
 	rep0.Stats = stats.Snapshot()
