@@ -191,9 +191,9 @@ func executeBatch(ctx context.Context, opts Options) (Report, error) {
 		b.stderr = io.Discard
 	}
 	fail := func(err error) (Report, error) {
-		if ctx.Err() != nil && (!errors.Is(err, ErrInterrupted) || err == ErrInterrupted) {
-			// Interrupted while planning or submitting (the wait says
-			// more itself).
+		// An interrupt gets this message, unless the error already says
+		// what is left (the wait's: how many batches keep running).
+		if ctx.Err() != nil && (err == ErrInterrupted || !errors.Is(err, ErrInterrupted)) {
 			err = fmt.Errorf("%w: every batch file finished so far is recorded in the run store; rerun the same command to go on", ErrInterrupted)
 		}
 		rep := Report{RunID: rs.runID}
@@ -202,52 +202,34 @@ func executeBatch(ctx context.Context, opts Options) (Report, error) {
 		}
 		return rep, err
 	}
-	noWait := func() (Report, error) {
+	// stopped ends the run early: on an error, or with --no-wait once
+	// batches are submitted.
+	stopped := func(err error) (Report, error) {
+		if err != nil {
+			return fail(err)
+		}
 		return Report{RunID: rs.runID}, rs.finish(Snapshot{SentRows: b.submitted}, nil, false, "")
 	}
-	if opts.ChunkColumn != "" && opts.Job.Fields == nil {
-		// Long documents: the parts of a document are known only from
-		// its text and its prompt, and the requests that combine their
-		// answers only from those answers; planning passes find them,
-		// round after round (parts, then each level of combining).
-		for round := 1; round <= MaxReduceRounds+2; round++ {
-			n, err := b.collect(ctx, b.findRepairs)
-			if err != nil {
-				return fail(err)
-			}
-			if n == 0 {
-				break
-			}
-			if submitted, err := b.runBatches(ctx, "batch(es)"); err != nil {
-				return fail(err)
-			} else if submitted {
-				return noWait()
-			}
+	// Jobs whose requests depend on the answers are planned by passes
+	// over the input that send nothing (see collect).
+	switch {
+	case opts.ChunkColumn != "" && opts.Job.Fields == nil:
+		// Long documents: the parts of a document, then the requests that
+		// combine their answers, level by level.
+		if done, err := b.rounds(ctx, MaxReduceRounds+2, "batch(es)", b.missingRequests, nil); err != nil || done {
+			return stopped(err)
 		}
 		return b.write(ctx)
-	}
-	if opts.Translate != nil {
-		// What a translation sends depends on the answers (a pack whose
-		// reply does not fit falls back to single cells), so its requests
-		// are found by passes over the input that send nothing: each pass
-		// collects what it is missing, a batch answers it, and the next
-		// pass goes further, until nothing is missing.
-		for round := 1; round <= translateRounds; round++ {
-			n, err := b.collect(ctx, b.probe)
-			if err != nil {
-				return fail(err)
-			}
-			if n == 0 {
-				break
-			}
+	case opts.Translate != nil:
+		// A pack whose reply does not fit falls back to single cells: the
+		// packs and cells first, then those single cells.
+		more := func(round, n int) {
 			if round > 1 {
 				b.logf("%d request(s) follow from the answers (single cells of packs that did not fit): a new batch", n)
 			}
-			if submitted, err := b.runBatches(ctx, "batch(es)"); err != nil {
-				return fail(err)
-			} else if submitted {
-				return noWait()
-			}
+		}
+		if done, err := b.rounds(ctx, translateRounds, "batch(es)", b.missingTranslations, more); err != nil || done {
+			return stopped(err)
 		}
 		return b.write(ctx)
 	}
@@ -258,10 +240,8 @@ func executeBatch(ctx context.Context, opts Options) (Report, error) {
 		if err := b.plan(ctx); err != nil {
 			return fail(err)
 		}
-		if submitted, err := b.runBatches(ctx, "batch(es)"); err != nil {
-			return fail(err)
-		} else if submitted {
-			return noWait()
+		if submitted, err := b.runBatches(ctx, "batch(es)"); err != nil || submitted {
+			return stopped(err)
 		}
 		if b.lost == 0 {
 			break
@@ -269,27 +249,39 @@ func executeBatch(ctx context.Context, opts Options) (Report, error) {
 		b.needed, b.order = map[int64]bool{}, nil
 	}
 	if opts.Job.Fields != nil {
+		// Replies that failed their check, asked again with the error.
 		b.repairs = b.bo.Repairs
-		for round := 1; round <= b.bo.Repairs; round++ {
-			n, err := b.collect(ctx, b.findRepairs)
-			if err != nil {
-				return fail(err)
-			}
-			if n == 0 {
-				break
-			}
+		say := func(round, n int) {
 			b.logf("%d repl(ies) failed their check: asking again with the error fed back, in a new batch (round %d of at most %d, --batch-repairs)", n, round, b.bo.Repairs)
-			if submitted, err := b.runBatches(ctx, "repair batch(es)"); err != nil {
-				return fail(err)
-			} else if submitted {
-				return noWait()
-			}
+		}
+		if done, err := b.rounds(ctx, b.bo.Repairs, "repair batch(es)", b.missingRequests, say); err != nil || done {
+			return stopped(err)
 		}
 	}
 	return b.write(ctx)
 }
 
-// collect runs a planning pass (findRepairs or probe) that puts every
+// rounds runs up to max planning rounds: a pass that collects the
+// requests still missing (pass), then batches that answer them, until a
+// pass finds nothing missing. what names the batches for --no-wait's
+// message; said, when set, reports each round that has requests. done is true when --no-wait returned after submitting.
+func (b *batchRun) rounds(ctx context.Context, max int, what string, pass func(context.Context, *requestCollector) error, said func(round, n int)) (done bool, err error) {
+	for round := 1; round <= max; round++ {
+		n, err := b.collect(ctx, pass)
+		if err != nil || n == 0 {
+			return false, err
+		}
+		if said != nil {
+			said(round, n)
+		}
+		if done, err := b.runBatches(ctx, what); err != nil || done {
+			return done, err
+		}
+	}
+	return false, nil
+}
+
+// collect runs a planning pass (missingRequests or missingTranslations) that puts every
 // request it finds without an answer into request files as it goes, so
 // that memory does not grow with the input; it returns how many requests
 // need an answer, new or already waiting in a batch, and leaves their
@@ -357,18 +349,28 @@ func (b *batchRun) write(ctx context.Context) (Report, error) {
 	return rep, err
 }
 
+// openInput opens the job's input and its prompt renderer.
+func (b *batchRun) openInput() (readers.Reader, *prompts.Renderer, error) {
+	src, err := readers.Open(b.opts.Input, b.opts.ReaderOptions, b.opts.Stdin)
+	if err != nil {
+		return nil, nil, err
+	}
+	render, err := prompts.NewRenderer(b.opts.Job, src.Columns(), displayName(b.opts.Input))
+	if err != nil {
+		src.Close()
+		return nil, nil, err
+	}
+	return src, render, nil
+}
+
 // plan reads the input and puts every row that needs an answer into a
 // request file, unless it already waits in a batch.
 func (b *batchRun) plan(ctx context.Context) error {
-	src, err := readers.Open(b.opts.Input, b.opts.ReaderOptions, b.opts.Stdin)
+	src, render, err := b.openInput()
 	if err != nil {
 		return err
 	}
 	defer src.Close()
-	render, err := prompts.NewRenderer(b.opts.Job, src.Columns(), displayName(b.opts.Input))
-	if err != nil {
-		return err
-	}
 	files, err := b.newRequestFiles()
 	if err != nil {
 		return err
@@ -523,21 +525,17 @@ func (rc *requestCollector) addLocked(ctx context.Context, key string, req model
 	return rc.files.add(ctx, key, line)
 }
 
-// findRepairs runs the job over the stored answers without writing
+// missingRequests runs the job over the stored answers without writing
 // anything, and collects the requests it would send next: for a reply
 // that failed its check, the request that asks again with the check's
 // error; for a long document, its parts, then the requests that combine
 // their answers.
-func (b *batchRun) findRepairs(ctx context.Context, rc *requestCollector) error {
-	src, err := readers.Open(b.opts.Input, b.opts.ReaderOptions, b.opts.Stdin)
+func (b *batchRun) missingRequests(ctx context.Context, rc *requestCollector) error {
+	src, render, err := b.openInput()
 	if err != nil {
 		return err
 	}
 	defer src.Close()
-	render, err := prompts.NewRenderer(b.opts.Job, src.Columns(), displayName(b.opts.Input))
-	if err != nil {
-		return err
-	}
 	eng := b.planningEngine()
 	if b.opts.Job.Fields != nil {
 		eng.Parser = b.opts.Job.Fields
@@ -549,9 +547,9 @@ func (b *batchRun) findRepairs(ctx context.Context, rc *requestCollector) error 
 	return Run(ctx, eng, src, render.Render, client, func(Result) error { return nil }, &Stats{})
 }
 
-// probe is findRepairs for a translation: the requests its next pass
-// would send, with the answers in the store so far.
-func (b *batchRun) probe(ctx context.Context, rc *requestCollector) error {
+// missingTranslations is missingRequests for a translation: the
+// requests its next pass would send, with the answers in the store so far.
+func (b *batchRun) missingTranslations(ctx context.Context, rc *requestCollector) error {
 	opts := b.opts
 	opts.Engine = b.planningEngine()
 	opts.Client = &storedAnswers{rs: b.rs, endpoint: opts.Engine.Endpoint, collect: rc}
@@ -1056,7 +1054,8 @@ func (a *storedAnswers) Complete(ctx context.Context, req model.Request) (model.
 	return model.Response{}, &model.APIError{Class: model.RowFinal, Message: msg}
 }
 
-// readOnlyStore answers lookups and keeps nothing: findRepairs only looks.
+// readOnlyStore answers lookups and keeps nothing: a planning pass only
+// looks.
 type readOnlyStore struct{ *runStore }
 
 func (readOnlyStore) Save(context.Context, string, model.Response) error { return nil }
