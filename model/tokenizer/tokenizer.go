@@ -139,48 +139,16 @@ func lineCut(s string) int {
 	}
 }
 
-// countPieces counts the tokens of normalised text piece by piece. A
-// piece is looked up whole in the piece cache first; a piece not found,
-// if it has multi-byte characters, is counted in runs (see split.go).
+// countPieces counts the tokens of normalised text piece by piece, each
+// piece in runs (see split.go; a piece without cuts is one run).
 func (t *Tokenizer) countPieces(sc *scratch, s string) int {
 	n := 0
 	for i := 0; i < len(s); {
 		end := nextPiece(s, i)
-		piece := s[i:end]
+		n += t.countSplit(sc, s[i:end])
 		i = end
-		switch {
-		case len(piece) == 1:
-			n++ // every single byte is a token
-			continue
-		case len(piece) <= pieceCacheMax:
-			if c, ok := sc.pieceCount[piece]; ok {
-				n += int(c)
-				continue
-			}
-		}
-		if !isASCII(piece) {
-			// The runs are remembered, not the piece: a piece that was
-			// cut rarely comes back whole.
-			n += t.countSplit(sc, piece)
-			continue
-		}
-		sc.out = t.bpe(sc, piece, sc.out[:0])
-		n += len(sc.out)
-		if len(piece) <= pieceCacheMax {
-			sc.remember(piece, len(sc.out))
-		}
 	}
 	return n
-}
-
-// isASCII reports whether s has no multi-byte character.
-func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			return false
-		}
-	}
-	return true
 }
 
 // Decode returns the text of ids. Regular tokens are byte strings that may
