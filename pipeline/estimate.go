@@ -123,6 +123,16 @@ type countAgg struct {
 	perRequest                    bool  // min/median/max are per request, not per row (packs of cells)
 }
 
+// add counts one row (or request) of n input tokens.
+func (a *countAgg) add(n int64) {
+	a.total += n
+	if a.min == 0 || n < a.min {
+		a.min = n
+	}
+	a.max = max(a.max, n)
+	a.hist[n]++
+}
+
 // price adds one request of n input tokens to the costs: its input at
 // its tier, and its tier's price per output token.
 func (a *countAgg) price(n int64, p *model.Price, thinking bool) {
@@ -214,132 +224,6 @@ func RunEstimate(ctx context.Context, opts EstimateOptions) (Estimate, error) {
 		}
 	}
 	est.ContextLimit = model.MaxInputTokens(opts.Job.Model)
-	countRows := func() (*countAgg, []readers.Row, error) {
-		workers := opts.Workers
-		if workers <= 0 {
-			workers = runtime.GOMAXPROCS(0)
-		}
-
-		type batch []readers.Row
-		batches := make(chan batch, workers*2)
-		rowErrs := make(chan int64, 1)
-		var sample []readers.Row // reservoir of pilot rows
-		g, gctx := errgroup.WithContext(ctx)
-		g.Go(func() error {
-			defer close(batches)
-			var b batch
-			var n, errsSeen int64
-			rng := rand.New(rand.NewPCG(1, 2))
-			for opts.Limit <= 0 || n < int64(opts.Limit) {
-				row, err := src.Read(gctx)
-				if errors.Is(err, io.EOF) {
-					break
-				}
-				var rowErr *readers.RowError
-				if errors.As(err, &rowErr) {
-					errsSeen++
-					n++
-					continue
-				}
-				if err != nil {
-					return err
-				}
-				n++
-				if opts.Pilot > 0 {
-					// Reservoir sampling: every row equally likely, one pass.
-					if len(sample) < opts.Pilot {
-						sample = append(sample, row)
-					} else if j := rng.Int64N(n); j < int64(opts.Pilot) {
-						sample[j] = row
-					}
-				}
-				b = append(b, row)
-				if len(b) == 256 {
-					select {
-					case batches <- b:
-					case <-gctx.Done():
-						return gctx.Err()
-					}
-					b = nil
-				}
-			}
-			if len(b) > 0 {
-				select {
-				case batches <- b:
-				case <-gctx.Done():
-					return gctx.Err()
-				}
-			}
-			rowErrs <- errsSeen
-			return nil
-		})
-		parts, err := chunkEstimator(opts, src.Columns())
-		if err != nil {
-			return nil, nil, err
-		}
-		aggs := make([]*countAgg, workers)
-		for w := range workers {
-			a := &countAgg{hist: map[int64]int64{}, exact: true}
-			aggs[w] = a
-			g.Go(func() error {
-				for b := range batches {
-					for _, row := range b {
-						req, skip := render(row.Values)
-						if skip {
-							a.skipped++
-							continue
-						}
-						reqs := []model.Request{req}
-						if parts != nil {
-							// A document that cannot be split (no room
-							// for its text) is a row error in the run: it
-							// is counted whole, and shows if over the limit.
-							if rs, perr := parts(row, req); perr == nil {
-								reqs = rs
-							}
-						}
-						n := int64(0)
-						for _, r := range reqs {
-							k, exact := opts.Count(r)
-							a.exact = a.exact && exact
-							n += k
-							a.price(k, price, thinking)
-						}
-						a.rows++
-						a.requests += int64(len(reqs))
-						if outputHint != nil {
-							a.outHint += outputHint(row.Values)
-						}
-						a.total += n
-						if a.min == 0 || n < a.min {
-							a.min = n
-						}
-						a.max = max(a.max, n)
-						a.hist[n]++
-						if len(reqs) == 1 && est.ContextLimit > 0 && n > est.ContextLimit {
-							a.over++
-							if len(a.overKeys) < 5 {
-								a.overKeys = append(a.overKeys, fmt.Sprintf("%s (%d tokens)", row.Key, n))
-							}
-						}
-					}
-				}
-				return nil
-			})
-		}
-		if err := g.Wait(); err != nil {
-			return nil, nil, err
-		}
-		all := &countAgg{hist: map[int64]int64{}, exact: true}
-		for _, a := range aggs {
-			all.merge(a)
-		}
-		select {
-		case all.rowErrs = <-rowErrs:
-		default:
-		}
-		return all, sample, nil
-	}
 	packed := opts.Translate != nil && opts.Translate.Pack > 1 && opts.Pilot == 0
 	var all *countAgg
 	var sample []readers.Row // reservoir of pilot rows
@@ -350,8 +234,13 @@ func RunEstimate(ctx context.Context, opts EstimateOptions) (Estimate, error) {
 			return est, err
 		}
 	} else {
-		var err error
-		if all, sample, err = countRows(); err != nil {
+		parts, err := chunkEstimator(opts, src.Columns())
+		if err != nil {
+			return est, err
+		}
+		c := rowCounter{opts: opts, render: render, outputHint: outputHint, parts: parts,
+			price: price, thinking: thinking, limit: est.ContextLimit}
+		if all, sample, err = c.count(ctx, src); err != nil {
 			return est, err
 		}
 	}
@@ -456,22 +345,18 @@ func RunEstimate(ctx context.Context, opts EstimateOptions) (Estimate, error) {
 // Requests the requests, and the per-request figures go in the histogram.
 func countPackedTranslation(ctx context.Context, opts EstimateOptions, price *model.Price, thinking bool) (*countAgg, error) {
 	a := &countAgg{hist: map[int64]int64{}, exact: true, perRequest: true}
+	// The framing of an answer, counted once: the rest is its text.
+	empty, _ := opts.Count(model.Request{Model: opts.Job.Model, Messages: []model.Message{{Role: "assistant", Content: ""}}})
 	var mu sync.Mutex
 	echo := clientFunc(func(_ context.Context, req model.Request) (model.Response, error) {
 		n, exact := opts.Count(req)
 		answer := req.Messages[len(req.Messages)-1].Content
 		out, _ := opts.Count(model.Request{Model: req.Model, Messages: []model.Message{{Role: "assistant", Content: answer}}})
-		empty, _ := opts.Count(model.Request{Model: req.Model, Messages: []model.Message{{Role: "assistant", Content: ""}}})
 		mu.Lock()
 		defer mu.Unlock()
 		a.exact = a.exact && exact
 		a.requests++
-		a.total += n
-		if a.min == 0 || n < a.min {
-			a.min = n
-		}
-		a.max = max(a.max, n)
-		a.hist[n]++
+		a.add(n)
 		a.outHint += out - empty
 		a.price(n, price, thinking)
 		return model.Response{Content: answer}, nil
@@ -494,6 +379,140 @@ type clientFunc func(context.Context, model.Request) (model.Response, error)
 
 func (f clientFunc) Complete(ctx context.Context, req model.Request) (model.Response, error) {
 	return f(ctx, req)
+}
+
+// rowCounter counts the rows of an input on all cores: one goroutine
+// reads, one per core renders and counts.
+type rowCounter struct {
+	opts       EstimateOptions
+	render     RenderFunc
+	outputHint func([]string) int64 // expected output per row, or nil
+	// parts lists the requests of a long document (chunkEstimator), or
+	// is nil.
+	parts    func(readers.Row, model.Request) ([]model.Request, error)
+	price    *model.Price
+	thinking bool
+	limit    int64 // the model's input limit; 0 when unknown
+}
+
+// count reads src to the end (or the limit) and returns the counts and a
+// sample of opts.Pilot rows taken evenly across it.
+func (c rowCounter) count(ctx context.Context, src readers.Reader) (*countAgg, []readers.Row, error) {
+	workers := c.opts.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+
+	type batch []readers.Row
+	batches := make(chan batch, workers*2)
+	rowErrs := make(chan int64, 1)
+	var sample []readers.Row // reservoir of pilot rows
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		defer close(batches)
+		var b batch
+		var n, errsSeen int64
+		rng := rand.New(rand.NewPCG(1, 2))
+		for c.opts.Limit <= 0 || n < int64(c.opts.Limit) {
+			row, err := src.Read(gctx)
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			var rowErr *readers.RowError
+			if errors.As(err, &rowErr) {
+				errsSeen++
+				n++
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			n++
+			if c.opts.Pilot > 0 {
+				// Reservoir sampling: every row equally likely, one pass.
+				if len(sample) < c.opts.Pilot {
+					sample = append(sample, row)
+				} else if j := rng.Int64N(n); j < int64(c.opts.Pilot) {
+					sample[j] = row
+				}
+			}
+			b = append(b, row)
+			if len(b) == 256 {
+				select {
+				case batches <- b:
+				case <-gctx.Done():
+					return gctx.Err()
+				}
+				b = nil
+			}
+		}
+		if len(b) > 0 {
+			select {
+			case batches <- b:
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+		}
+		rowErrs <- errsSeen
+		return nil
+	})
+	aggs := make([]*countAgg, workers)
+	for w := range workers {
+		a := &countAgg{hist: map[int64]int64{}, exact: true}
+		aggs[w] = a
+		g.Go(func() error {
+			for b := range batches {
+				for _, row := range b {
+					req, skip := c.render(row.Values)
+					if skip {
+						a.skipped++
+						continue
+					}
+					reqs := []model.Request{req}
+					if c.parts != nil {
+						// A document that cannot be split (no room
+						// for its text) is a row error in the run: it
+						// is counted whole, and shows if over the limit.
+						if rs, perr := c.parts(row, req); perr == nil {
+							reqs = rs
+						}
+					}
+					n := int64(0)
+					for _, r := range reqs {
+						k, exact := c.opts.Count(r)
+						a.exact = a.exact && exact
+						n += k
+						a.price(k, c.price, c.thinking)
+					}
+					a.rows++
+					a.requests += int64(len(reqs))
+					if c.outputHint != nil {
+						a.outHint += c.outputHint(row.Values)
+					}
+					a.add(n)
+					if len(reqs) == 1 && c.limit > 0 && n > c.limit {
+						a.over++
+						if len(a.overKeys) < 5 {
+							a.overKeys = append(a.overKeys, fmt.Sprintf("%s (%d tokens)", row.Key, n))
+						}
+					}
+				}
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, nil, err
+	}
+	all := &countAgg{hist: map[int64]int64{}, exact: true}
+	for _, a := range aggs {
+		all.merge(a)
+	}
+	select {
+	case all.rowErrs = <-rowErrs:
+	default:
+	}
+	return all, sample, nil
 }
 
 // chunkEstimator returns, for a job with a chunk column, a function that
