@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strconv"
 	"strings"
 
 	"bulkgen/prompts"
@@ -74,7 +73,7 @@ func NewSchemaWith(input []string, outputColumn string, o SchemaOptions) (*Schem
 			if hint := prompts.Closest(c, input); hint != "" {
 				msg += fmt.Sprintf(" (did you mean %q?)", hint)
 			}
-			return nil, fmt.Errorf("%s; its columns are %s", msg, quoteAll(input))
+			return nil, fmt.Errorf("%s; its columns are %s", msg, prompts.QuoteList(input))
 		}
 		omit[c] = true
 	}
@@ -192,15 +191,6 @@ func (s *Schema) Values(r Result) []any {
 		v = append(v, reasoning)
 	}
 	return append(v, cost, finish, errText)
-}
-
-// quoteAll lists names for a message: "a", "b", "c".
-func quoteAll(names []string) string {
-	q := make([]string, len(names))
-	for i, n := range names {
-		q[i] = strconv.Quote(n)
-	}
-	return strings.Join(q, ", ")
 }
 
 // roundCost keeps ten decimals: finer than any price per token, and free of

@@ -104,7 +104,7 @@ func (e *MissingColumnError) Error() string {
 	if len(e.Missing) == 1 {
 		fmt.Fprintf(&b, "the prompt uses column %q", e.Missing[0])
 	} else {
-		fmt.Fprintf(&b, "the prompt uses columns %s", quoteList(e.Missing))
+		fmt.Fprintf(&b, "the prompt uses columns %s", QuoteList(e.Missing))
 	}
 	if e.Input != "" {
 		fmt.Fprintf(&b, " which %s not in %s", isAre(len(e.Missing)), e.Input)
@@ -112,11 +112,11 @@ func (e *MissingColumnError) Error() string {
 		fmt.Fprintf(&b, " which %s not in the input", isAre(len(e.Missing)))
 	}
 	for _, m := range e.Missing {
-		if s := closest(m, e.Have); s != "" {
+		if s := Closest(m, e.Have); s != "" {
 			fmt.Fprintf(&b, "; did you mean %q for %q?", s, m)
 		}
 	}
-	fmt.Fprintf(&b, "; the columns are: %s", quoteList(e.Have))
+	fmt.Fprintf(&b, "; the columns are: %s", QuoteList(e.Have))
 	return b.String()
 }
 
@@ -127,7 +127,8 @@ func isAre(n int) string {
 	return "are"
 }
 
-func quoteList(xs []string) string {
+// QuoteList lists names for a message: "a", "b", "c".
+func QuoteList(xs []string) string {
 	q := make([]string, len(xs))
 	for i, x := range xs {
 		q[i] = fmt.Sprintf("%q", x)
@@ -135,13 +136,9 @@ func quoteList(xs []string) string {
 	return strings.Join(q, ", ")
 }
 
-// Closest is closest for other packages' column checks: the input column
-// nearest to name, or "" when none is a plausible typo of it.
-func Closest(name string, have []string) string { return closest(name, have) }
-
-// closest returns the column whose name is nearest to name (case-folded
+// Closest returns the column whose name is nearest to name (case-folded
 // edit distance), if it is near enough to be a plausible typo.
-func closest(name string, have []string) string {
+func Closest(name string, have []string) string {
 	best, bestD := "", -1
 	for _, h := range have {
 		d := editDistance(strings.ToLower(name), strings.ToLower(h))
