@@ -72,12 +72,7 @@ func applyTranslateFlags(c *cli.Context, t *prompts.TranslateSpec) {
 		t.From = c.String("from")
 	}
 	if c.IsSet("columns") {
-		t.Columns = nil
-		for _, col := range strings.Split(c.String("columns"), ",") {
-			if col = strings.TrimSpace(col); col != "" {
-				t.Columns = append(t.Columns, col)
-			}
-		}
+		t.Columns = splitList(c.String("columns"))
 	}
 	if c.IsSet("in-place") {
 		t.InPlace = c.Bool("in-place")

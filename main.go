@@ -400,7 +400,7 @@ func runAction(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer) error 
 		Prices:    prices,
 
 		KeepReasoning: c.Bool("keep-reasoning"),
-		OmitColumns:   splitColumns(c.String("omit-columns")),
+		OmitColumns:   splitList(c.String("omit-columns")),
 		ChunkColumn:   c.String("chunk-column"),
 		ChunkTokens:   c.Int64("chunk-tokens"),
 		DocFilesDir:   c.String("one-file-per-doc"),
@@ -513,9 +513,9 @@ func isTerminal(w io.Writer) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-// splitColumns reads a comma-separated list of column names; spaces
-// around a name are dropped, empty names skipped.
-func splitColumns(list string) []string {
+// splitList reads a comma-separated list (columns, labels); spaces
+// around an item are dropped, empty items skipped.
+func splitList(list string) []string {
 	var cols []string
 	for _, c := range strings.Split(list, ",") {
 		if c = strings.TrimSpace(c); c != "" {
@@ -551,13 +551,7 @@ func jobFromFlags(c *cli.Context) (prompts.Job, error) {
 		if c.Bool("reason") {
 			opts = append(opts, prompts.WithReason())
 		}
-		var labels []string
-		for _, l := range strings.Split(c.String("labels"), ",") {
-			if l = strings.TrimSpace(l); l != "" {
-				labels = append(labels, l)
-			}
-		}
-		j, err := prompts.LabelJob(labels, c.String("text"), opts...)
+		j, err := prompts.LabelJob(splitList(c.String("labels")), c.String("text"), opts...)
 		if err != nil {
 			return job, err
 		}
