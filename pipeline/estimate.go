@@ -213,16 +213,7 @@ func RunEstimate(ctx context.Context, opts EstimateOptions) (Estimate, error) {
 	est.Model = opts.Job.Model
 	var price *model.Price
 	thinking := Thinks(opts.Job)
-	if opts.Prices != nil {
-		if p, as, ok := opts.Prices.Lookup(opts.Job.Model); ok {
-			price, est.Currency = &p, p.Currency
-			if !strings.EqualFold(as, opts.Job.Model) {
-				est.PriceNote = fmt.Sprintf("%s priced as %s", opts.Job.Model, as)
-			}
-		} else {
-			est.PriceNote = opts.Prices.Unknown(opts.Job.Model) + " (add prices with --prices FILE)"
-		}
-	}
+	price, est.Currency, est.PriceNote = priceOf(opts.Prices, opts.Job.Model, " (add prices with --prices FILE)")
 	est.ContextLimit = model.MaxInputTokens(opts.Job.Model)
 	packed := opts.Translate != nil && opts.Translate.Pack > 1 && opts.Pilot == 0
 	var all *countAgg

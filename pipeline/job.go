@@ -155,17 +155,8 @@ func execute(ctx context.Context, opts Options, rs *runStore) (Report, error) {
 	}
 	var rep0 Report
 	opts.Engine.Thinking = Thinks(opts.Job)
-	if opts.Prices != nil {
-		if p, as, ok := opts.Prices.Lookup(opts.Job.Model); ok {
-			opts.Engine.Price = &p
-			rep0.Currency = p.Currency
-			if as != strings.ToLower(opts.Job.Model) {
-				rep0.PriceNote = fmt.Sprintf("%s priced as %s", opts.Job.Model, as)
-			}
-		} else {
-			rep0.PriceNote = opts.Prices.Unknown(opts.Job.Model) + ": the cost column stays empty (add prices with --prices FILE; bulkgen prices shows the table)"
-		}
-	}
+	opts.Engine.Price, rep0.Currency, rep0.PriceNote = priceOf(opts.Prices, opts.Job.Model,
+		": the cost column stays empty (add prices with --prices FILE; bulkgen prices shows the table)")
 	if opts.Engine.MaxCost > 0 && opts.Engine.Price == nil {
 		return rep0, fmt.Errorf("--max-cost needs a price for model %q: %s", opts.Job.Model, rep0.PriceNote)
 	}
@@ -346,6 +337,23 @@ func dryRun(ctx context.Context, opts Options, src readers.Reader, render *promp
 
 // ColRequests counts the requests a chunked document needed.
 const ColRequests = "requests"
+
+// priceOf looks model up in prices (nil: no table, no note). note names
+// the price a snapshot name is billed at, or says why there is none, with
+// unknown appended.
+func priceOf(prices *model.Prices, modelName, unknown string) (price *model.Price, currency, note string) {
+	if prices == nil {
+		return nil, "", ""
+	}
+	p, as, ok := prices.Lookup(modelName)
+	if !ok {
+		return nil, "", prices.Unknown(modelName) + unknown
+	}
+	if !strings.EqualFold(as, modelName) {
+		note = fmt.Sprintf("%s priced as %s", modelName, as)
+	}
+	return &p, p.Currency, note
+}
 
 // chunking returns the map-reduce of long documents when the job has a
 // chunk column, or nil. A fields job is not chunked: partial answers

@@ -333,7 +333,8 @@ func (tr *translator) single(s *slot, ask func(model.Request) (model.Response, e
 // executeTranslate runs a translation job: see TranslateOptions. rs, when
 // not nil, is the run store binding to use (batch mode); probe makes a
 // pass that writes nothing and only asks opts.Client (batch mode's
-// planning: see batchRun.probe).
+// planning, batchRun.missingTranslations, and estimate's
+// countPackedTranslation).
 func executeTranslate(ctx context.Context, opts Options, rs *runStore, probe bool) (Report, error) {
 	to := opts.Translate
 	if _, err := translate.LanguageName(to.To); err != nil {
@@ -365,8 +366,10 @@ func executeTranslate(ctx context.Context, opts Options, rs *runStore, probe boo
 	if len(cols) == 0 {
 		return Report{}, errors.New("no columns to translate: give --columns NAME[,NAME...]")
 	}
-	if err := checkOutput(opts.Input, opts.Output); err != nil && !probe {
-		return Report{}, err
+	if !probe {
+		if err := checkOutput(opts.Input, opts.Output); err != nil {
+			return Report{}, err
+		}
 	}
 	inFormat, _ := readers.DetectFormat(opts.Input, opts.ReaderOptions.Format)
 	outFormat := opts.WriterOptions.Format
@@ -473,16 +476,8 @@ func executeTranslate(ctx context.Context, opts Options, rs *runStore, probe boo
 		opts.Engine.Store = rs
 	}
 	var report0 Report
-	if opts.Prices != nil {
-		if p, as, ok := opts.Prices.Lookup(opts.Job.Model); ok {
-			opts.Engine.Price, report0.Currency = &p, p.Currency
-			if as != strings.ToLower(opts.Job.Model) {
-				report0.PriceNote = fmt.Sprintf("%s priced as %s", opts.Job.Model, as)
-			}
-		} else {
-			report0.PriceNote = opts.Prices.Unknown(opts.Job.Model) + ": the cost column stays empty (add prices with --prices FILE)"
-		}
-	}
+	opts.Engine.Price, report0.Currency, report0.PriceNote = priceOf(opts.Prices, opts.Job.Model,
+		": the cost column stays empty (add prices with --prices FILE)")
 	ir := &itemReader{src: src, cols: cols, names: names, skipper: skipper, gloss: to.Glossary, pack: max(to.Pack, 1),
 		kinds: kinds, seen: newSlotLRU(100000), items: map[int]*transItem{}, rep: rep}
 	tr := &translator{job: opts.Job, opts: *to, rep: rep}
