@@ -66,17 +66,8 @@ func TestTranslateColumnsSkipDedupeGlossary(t *testing.T) {
 func TestTranslatePackAndFallback(t *testing.T) {
 	sim := newSim(t, modeltest.Options{})
 	dir := t.TempDir()
-	var b strings.Builder
-	b.WriteString("id,名称\n")
 	const rows = 24
-	for i := 1; i <= rows; i++ {
-		name := fmt.Sprintf("商品名称%d号", i)
-		if i == 10 {
-			name += " [[sim:packdrop]]"
-		}
-		fmt.Fprintf(&b, "%d,%s\n", i, name)
-	}
-	in := writeFile(t, dir, "in.csv", b.String())
+	in := writeFile(t, dir, "in.csv", packdropCSV(rows, false))
 	out := filepath.Join(dir, "out.csv")
 	res := bulkgen(t, sim, "", "translate", "-i", in, "--to", "en", "--columns", "名称", "--pack", "8", "-o", out)
 	if res.code != 0 {
@@ -210,21 +201,8 @@ func zipPart(t *testing.T, path, name string) []byte {
 func TestTranslateInBatchMode(t *testing.T) {
 	sim := newSim(t, modeltest.Options{Batch: fastBatches})
 	dir := t.TempDir()
-	var b strings.Builder
-	b.WriteString("id,名称,备注\n")
 	const rows = 24
-	for i := 1; i <= rows; i++ {
-		name := fmt.Sprintf("商品名称%d号", i)
-		if i == 10 {
-			name += " [[sim:packdrop]]"
-		}
-		note := "现货"
-		if i%3 == 0 {
-			note = fmt.Sprintf("第%d批", i) // a second column; "现货" repeats and is sent once
-		}
-		fmt.Fprintf(&b, "%d,%s,%s\n", i, name, note)
-	}
-	in := writeFile(t, dir, "in.csv", b.String())
+	in := writeFile(t, dir, "in.csv", packdropCSV(rows, true))
 	args := []string{"--to", "en", "--columns", "名称,备注", "--pack", "8", "--prices", pricesFile(t, dir)}
 	rt := filepath.Join(dir, "realtime.csv")
 	if res := bulkgen(t, sim, "", append([]string{"translate", "-i", in, "-o", rt, "--no-store"}, args...)...); res.code != 0 {
@@ -280,4 +258,33 @@ func TestTranslateBatchExportRefused(t *testing.T) {
 	if _, err := os.Stat(out); err == nil {
 		t.Error("a request file was written")
 	}
+}
+
+// packdropCSV is rows products named 商品名称N号, the 10th marked so that
+// the simulator drops a cell from the reply to its pack; with notes, a
+// second column 备注 whose "现货" repeats (sent once) and every third row
+// differs.
+func packdropCSV(rows int, notes bool) string {
+	var b strings.Builder
+	b.WriteString("id,名称")
+	if notes {
+		b.WriteString(",备注")
+	}
+	b.WriteString("\n")
+	for i := 1; i <= rows; i++ {
+		name := fmt.Sprintf("商品名称%d号", i)
+		if i == 10 {
+			name += " [[sim:packdrop]]"
+		}
+		fmt.Fprintf(&b, "%d,%s", i, name)
+		if notes {
+			note := "现货"
+			if i%3 == 0 {
+				note = fmt.Sprintf("第%d批", i)
+			}
+			b.WriteString("," + note)
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
 }
