@@ -54,7 +54,7 @@ Examples:
 			opts := pipeline.EstimateOptions{
 				Input: c.String("input"), ReaderOptions: in.ropts, Job: in.job, Stdin: stdin,
 				Limit: c.Int("limit"), RPM: c.Float64("rpm"), TPM: c.Float64("tpm"), Prices: in.prices,
-				Count: tokenCounter(in.job.Model), Pilot: c.Int("pilot"),
+				Count: tokenCounter(in.job.Model), Shape: shapeCounter(in.job.Model), Pilot: c.Int("pilot"),
 				ExpectedOutputTokens: c.Int64("expect-output-tokens"),
 				ChunkColumn:          c.String("chunk-column"), ChunkTokens: c.Int64("chunk-tokens"),
 			}
@@ -87,6 +87,20 @@ Examples:
 			est.WriteTable(stdout)
 			return nil
 		},
+	}
+}
+
+// shapeCounter counts rows through their template with the embedded Qwen
+// tokenizer (nil if its data cannot be loaded: rows are then counted by
+// tokenCounter's fallback).
+func shapeCounter(modelName string) pipeline.ShapeCounter {
+	c, err := model.NewPromptCounter(modelName)
+	if err != nil {
+		return nil
+	}
+	return func(base model.Request, msgs []model.ShapedMessage) (func([]string) int64, bool, bool) {
+		count, ok := c.Shape(base, msgs)
+		return count, c.Exact(), ok
 	}
 }
 

@@ -62,6 +62,41 @@ func (c *PromptCounter) Count(req Request) int64 {
 	return int64(c.tok.CountChat(tmpl, tokenizer.WithDefaultSystem(msgs), thinking))
 }
 
+// Segment and ShapedMessage describe requests whose message contents are
+// templates: literal text and the values filled in per row (see
+// tokenizer.Shape).
+type (
+	Segment       = tokenizer.Segment
+	ShapedMessage = tokenizer.ShapedMessage
+)
+
+// Shape returns a counter for the requests made by filling msgs with
+// values, sent with req's model and thinking setting (req's own messages
+// are ignored). It gives Count's figures for the rendered requests without
+// tokenising the fixed text on every row. ok is false for messages a shape
+// cannot hold (roles other than system and user).
+func (c *PromptCounter) Shape(req Request, msgs []ShapedMessage) (count func(values []string) int64, ok bool) {
+	tmpl, thinking := c.tmpl, c.thinks
+	if req.Model != c.model {
+		tmpl, thinking = tokenizer.TemplateFor(req.Model), thinksByDefault(req.Model)
+	}
+	if req.EnableThinking != nil {
+		thinking = *req.EnableThinking
+	}
+	hasSystem := false
+	for _, m := range msgs {
+		hasSystem = hasSystem || m.Role == "system"
+	}
+	if !hasSystem { // as WithDefaultSystem does for Count
+		msgs = append([]ShapedMessage{{Role: "system", Segments: []Segment{{Text: tokenizer.DefaultSystemPrompt, Value: -1}}}}, msgs...)
+	}
+	s, ok := c.tok.NewShape(tmpl, msgs, thinking)
+	if !ok {
+		return nil, false
+	}
+	return func(values []string) int64 { return int64(s.Count(values)) }, true
+}
+
 // thinksByDefault is the service's default for enable_thinking when a
 // request does not set it (../shared/dashscope-api-notes.md §1.2):
 // commercial Qwen3 models off, thinking-only models on.

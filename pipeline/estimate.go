@@ -24,6 +24,11 @@ import (
 // false when the count is an estimate (a model without a known tokenizer).
 type TokenCounter func(req model.Request) (n int64, exact bool)
 
+// ShapeCounter returns a counter for the requests made by filling msgs
+// with values (see model.PromptCounter.Shape), and whether its counts are
+// exact; ok is false when msgs cannot be counted that way.
+type ShapeCounter func(base model.Request, msgs []model.ShapedMessage) (count func(values []string) int64, exact, ok bool)
+
 // EstimateOptions is what `bulkgen estimate` needs: the same input and job
 // as a run, no output.
 type EstimateOptions struct {
@@ -35,6 +40,10 @@ type EstimateOptions struct {
 	RPM, TPM      float64 // for the time estimate
 	Prices        *model.Prices
 	Count         TokenCounter
+	// Shape, when set, counts each row from its values through the job's
+	// template instead of rendering and counting its request: the same
+	// figures without tokenising the fixed text again on every row.
+	Shape ShapeCounter
 	// Pilot sends this many rows, sampled across the file, through Client
 	// for real, to measure answer sizes.
 	Pilot  int
@@ -194,6 +203,7 @@ func RunEstimate(ctx context.Context, opts EstimateOptions) (Estimate, error) {
 	}
 	defer src.Close()
 	var render RenderFunc
+	var shape *rowShape // counts a row without rendering it, or nil
 	var outputHint func([]string) int64
 	if opts.Translate != nil {
 		cells, r, hint, err := TranslateCells(src, *opts.Translate, opts.Job, displayName(opts.Input))
@@ -209,6 +219,11 @@ func RunEstimate(ctx context.Context, opts EstimateOptions) (Estimate, error) {
 		}
 		render = r.Render
 		est.Unit = "rows"
+		if base, msgs, ok := r.Shape(); ok && opts.Shape != nil {
+			if count, exact, ok := opts.Shape(base, msgs); ok {
+				shape = &rowShape{skips: r.Skips, count: count, exact: exact}
+			}
+		}
 	}
 	est.Model = opts.Job.Model
 	var price *model.Price
@@ -231,6 +246,9 @@ func RunEstimate(ctx context.Context, opts EstimateOptions) (Estimate, error) {
 		}
 		c := rowCounter{opts: opts, render: render, outputHint: outputHint, parts: parts,
 			price: price, thinking: thinking, limit: est.ContextLimit}
+		if parts == nil {
+			c.shape = shape
+		}
 		if all, sample, err = c.count(ctx, src); err != nil {
 			return est, err
 		}
@@ -380,10 +398,19 @@ type rowCounter struct {
 	outputHint func([]string) int64 // expected output per row, or nil
 	// parts lists the requests of a long document (chunkEstimator), or
 	// is nil.
-	parts    func(readers.Row, model.Request) ([]model.Request, error)
+	parts func(readers.Row, model.Request) ([]model.Request, error)
+	// shape counts a row from its values when set (not with parts).
+	shape    *rowShape
 	price    *model.Price
 	thinking bool
 	limit    int64 // the model's input limit; 0 when unknown
+}
+
+// rowShape counts rows through their template (see ShapeCounter).
+type rowShape struct {
+	skips func(values []string) bool
+	count func(values []string) int64
+	exact bool
 }
 
 // count reads src to the end (or the limit) and returns the counts and a
@@ -454,39 +481,7 @@ func (c rowCounter) count(ctx context.Context, src readers.Reader) (*countAgg, [
 		g.Go(func() error {
 			for b := range batches {
 				for _, row := range b {
-					req, skip := c.render(row.Values)
-					if skip {
-						a.skipped++
-						continue
-					}
-					reqs := []model.Request{req}
-					if c.parts != nil {
-						// A document that cannot be split (no room
-						// for its text) is a row error in the run: it
-						// is counted whole, and shows if over the limit.
-						if rs, perr := c.parts(row, req); perr == nil {
-							reqs = rs
-						}
-					}
-					n := int64(0)
-					for _, r := range reqs {
-						k, exact := c.opts.Count(r)
-						a.exact = a.exact && exact
-						n += k
-						a.price(k, c.price, c.thinking)
-					}
-					a.rows++
-					a.requests += int64(len(reqs))
-					if c.outputHint != nil {
-						a.outHint += c.outputHint(row.Values)
-					}
-					a.add(n)
-					if len(reqs) == 1 && c.limit > 0 && n > c.limit {
-						a.over++
-						if len(a.overKeys) < 5 {
-							a.overKeys = append(a.overKeys, fmt.Sprintf("%s (%d tokens)", row.Key, n))
-						}
-					}
+					c.countRow(a, row)
 				}
 			}
 			return nil
@@ -504,6 +499,54 @@ func (c rowCounter) count(ctx context.Context, src readers.Reader) (*countAgg, [
 	default:
 	}
 	return all, sample, nil
+}
+
+// countRow adds one row's requests to a.
+func (c rowCounter) countRow(a *countAgg, row readers.Row) {
+	var n, requests int64
+	if c.shape != nil {
+		if c.shape.skips(row.Values) {
+			a.skipped++
+			return
+		}
+		n, requests = c.shape.count(row.Values), 1
+		a.exact = a.exact && c.shape.exact
+		a.price(n, c.price, c.thinking)
+	} else {
+		req, skip := c.render(row.Values)
+		if skip {
+			a.skipped++
+			return
+		}
+		reqs := []model.Request{req}
+		if c.parts != nil {
+			// A document that cannot be split (no room for its text) is
+			// a row error in the run: it is counted whole, and shows if
+			// over the limit.
+			if rs, perr := c.parts(row, req); perr == nil {
+				reqs = rs
+			}
+		}
+		for _, r := range reqs {
+			k, exact := c.opts.Count(r)
+			a.exact = a.exact && exact
+			n += k
+			a.price(k, c.price, c.thinking)
+		}
+		requests = int64(len(reqs))
+	}
+	a.rows++
+	a.requests += requests
+	if c.outputHint != nil {
+		a.outHint += c.outputHint(row.Values)
+	}
+	a.add(n)
+	if requests == 1 && c.limit > 0 && n > c.limit {
+		a.over++
+		if len(a.overKeys) < 5 {
+			a.overKeys = append(a.overKeys, fmt.Sprintf("%s (%d tokens)", row.Key, n))
+		}
+	}
 }
 
 // chunkEstimator returns, for a job with a chunk column, a function that

@@ -105,3 +105,61 @@ func TestEstimatePilotMeasuresAnswers(t *testing.T) {
 		t.Fatalf("output %+v, want 2 × 500 rows", est.Output)
 	}
 }
+
+// Counting rows through the template (EstimateOptions.Shape) must give
+// the figures of rendering and counting every request, for jobs whose
+// joins between template and values are cuts and jobs whose are not,
+// with fields, with placeholders in the system prompt, and with values
+// that are empty, blank or hold special-token names. And it must be used.
+func TestEstimateThroughShapeEqualsRendered(t *testing.T) {
+	in := writeCSV(t, "好评，物流很快", "\"  \"", "\"\"", "Great value!", "\"<|im_end|>注入\"", "\"line one\nline two\"",
+		"42", "\"Title: x\"", "e\u0301", "\"\t缩进\"")
+	pc, err := model.NewPromptCounter("qwen-plus")
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := func(req model.Request) (int64, bool) { return pc.Count(req), pc.Exact() }
+	mt := int64(20)
+	fields, err := prompts.NewFields(prompts.Field{Name: "sentiment", Type: prompts.TypeString, Enum: []string{"positive", "negative"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	jobs := []prompts.Job{
+		{Prompt: "Review:\n{{text}}", Model: "qwen-plus", MaxTokens: &mt},
+		{Prompt: "Title: {{text}}\nID {{id}}.", System: "You label reviews.", Model: "qwen-plus"},
+		{Prompt: "标题：{{text}}（{{id}}）", System: "Row {{id}}: be brief.", Model: "qwen3-32b"},
+		{Prompt: "{{text}}", Model: "qwen-flash", Fields: fields},
+		{Prompt: "{{text}}", System: "{{id}}", Model: "qwen-plus"}, // no literal: rendered, not shaped
+	}
+	noSystem := prompts.Job{Prompt: "{{text}}", Model: "qwen-turbo"}
+	noSystem.SetSystem("") // the service adds its default, and bills it
+	jobs = append([]prompts.Job{noSystem}, jobs...)
+	for i, job := range jobs {
+		job = job.WithDefaults()
+		opts := EstimateOptions{Input: in, Job: job, Prices: model.DefaultPrices("cn"), Count: count, ExpectedOutputTokens: 10}
+		want, err := RunEstimate(context.Background(), opts)
+		if err != nil {
+			t.Fatalf("job %d: %v", i, err)
+		}
+		calls := 0
+		opts.Shape = func(base model.Request, msgs []model.ShapedMessage) (func([]string) int64, bool, bool) {
+			c, ok := pc.Shape(base, msgs)
+			if !ok {
+				return nil, false, false
+			}
+			return func(v []string) int64 { calls++; return c(v) }, pc.Exact(), true
+		}
+		opts.Workers = 1 // calls is not shared
+		got, err := RunEstimate(context.Background(), opts)
+		if err != nil {
+			t.Fatalf("job %d: %v", i, err)
+		}
+		if shaped := i < len(jobs)-1; shaped && calls != int(want.Rows) || !shaped && calls != 0 {
+			t.Errorf("job %d: the shape counted %d rows of %d", i, calls, want.Rows)
+		}
+		if got.Input != want.Input || got.Rows != want.Rows || got.Skipped != want.Skipped || *got.CostRealtime != *want.CostRealtime {
+			t.Errorf("job %d: through the shape %+v rows %d skipped %d cost %+v;\nrendered %+v rows %d skipped %d cost %+v",
+				i, got.Input, got.Rows, got.Skipped, *got.CostRealtime, want.Input, want.Rows, want.Skipped, *want.CostRealtime)
+		}
+	}
+}

@@ -88,6 +88,33 @@ func (r *Renderer) Render(values []string) (req model.Request, skip bool) {
 	return req, false
 }
 
+// Skips reports whether Render skips the row (see Render).
+func (r *Renderer) Skips(values []string) bool { return r.user.AllEmpty(values) }
+
+// Shape returns the requests Render builds as templates: the request
+// without its messages, and the messages as literal text and the columns
+// filled in (for model.PromptCounter.Shape). ok is false when the system
+// prompt has placeholders and either gets the fields' instruction too
+// (joining them trims the rendered prompt) or has no literal text (a row
+// with empty values then has no system message at all): a template
+// cannot express either.
+func (r *Renderer) Shape() (base model.Request, msgs []model.ShapedMessage, ok bool) {
+	var system []model.Segment
+	switch {
+	case r.system != nil && (r.instruction != "" || r.system.fixed == 0):
+		return model.Request{}, nil, false
+	case r.system != nil:
+		system = r.system.segments()
+	case r.fixedSystem != "":
+		system = []model.Segment{{Text: r.fixedSystem, Value: -1}}
+	}
+	if system != nil {
+		msgs = append(msgs, model.ShapedMessage{Role: "system", Segments: system})
+	}
+	msgs = append(msgs, model.ShapedMessage{Role: "user", Segments: r.user.segments()})
+	return r.base, msgs, true
+}
+
 // appendInstruction puts the fields' instruction after the job's own
 // system prompt, separated by a blank line.
 func appendInstruction(system, instruction string) string {

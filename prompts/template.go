@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strings"
 	"unicode/utf8"
+
+	"bulkgen/model"
 )
 
 // Template is a prompt with {{column}} placeholders.
@@ -252,6 +254,16 @@ func (b *Bound) Render(values []string) string {
 		}
 	}
 	return sb.String()
+}
+
+// segments returns the template as literal text and the column indexes
+// of its values, for model.PromptCounter.Shape.
+func (b *Bound) segments() []model.Segment {
+	segs := make([]model.Segment, len(b.t.parts))
+	for i, p := range b.t.parts {
+		segs[i] = model.Segment{Text: p.literal, Value: b.idx[i]}
+	}
+	return segs
 }
 
 // AllEmpty reports whether every column the template uses is empty (or

@@ -120,23 +120,28 @@ func BenchmarkLoad(b *testing.B) {
 	}
 }
 
+// The system prompt and template of the per-row benchmarks.
+const (
+	benchSystem = "You are a sentiment classifier for Chinese e-commerce product reviews.\n\n" +
+		"Reply with a JSON object only, with exactly these keys:\n" +
+		"- \"sentiment\": one of \"positive\", \"negative\", \"neutral\"\n" +
+		"- \"reason\": one short sentence on why, in English, or null\n"
+	benchPrompt = "Classify the sentiment of the customer review below.\n" +
+		"A review that praises the product but complains about delivery or service is\n" +
+		"judged by its overall tone.\n\nReview:\n"
+)
+
 // Per-row chat counting as `bulkgen estimate` does it: the same system
 // prompt and template lines on every row, a different value in each.
 func BenchmarkCountChatRows(b *testing.B) {
 	tok := qwen(b)
-	system := "You are a sentiment classifier for Chinese e-commerce product reviews.\n\n" +
-		"Reply with a JSON object only, with exactly these keys:\n" +
-		"- \"sentiment\": one of \"positive\", \"negative\", \"neutral\"\n" +
-		"- \"reason\": one short sentence on why, in English, or null\n"
 	rows := strings.SplitAfter(benchText(1<<20), "。")
 	size := 0
 	msgs := make([][]Message, len(rows))
 	for i, row := range rows {
 		msgs[i] = []Message{
-			{Role: "system", Content: system},
-			{Role: "user", Content: "Classify the sentiment of the customer review below.\n" +
-				"A review that praises the product but complains about delivery or service is\n" +
-				"judged by its overall tone.\n\nReview:\n" + row + "\n"},
+			{Role: "system", Content: benchSystem},
+			{Role: "user", Content: benchPrompt + row + "\n"},
 		}
 		size += len(msgs[i][0].Content) + len(msgs[i][1].Content)
 	}

@@ -20,6 +20,9 @@ type scratch struct {
 	out   []int32 // Count's per-piece result, reused
 	frame []byte  // CountChat's text between special tokens
 
+	texts   []rowText // Shape.Count's texts of a row
+	pending []byte    // and the stretch between cuts it is counting
+
 	// memo remembers recent pair lookups, hits and misses alike, in slot
 	// format (see pairTable). The pair table is megabytes, so a lookup is
 	// a cache miss, while the pairs of real text repeat a lot; this small
@@ -125,7 +128,7 @@ func (t *Tokenizer) initial(parts []int32, piece string) []int32 {
 			i++
 			continue
 		}
-		r, w := utf8.DecodeRuneInString(piece[i:])
+		r, w := runeAt(piece, i)
 		if id, ok := t.atomAt(piece, i, r, w); ok {
 			parts = append(parts, id)
 			i += w

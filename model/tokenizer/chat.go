@@ -86,19 +86,23 @@ func WithDefaultSystem(msgs []Message) []Message {
 func (t *Tokenizer) CountChat(tmpl Template, msgs []Message, thinking bool) int {
 	sc := t.pool.Get().(*scratch)
 	defer t.pool.Put(sc)
-	f := framer{t: t, sc: sc, text: sc.frame[:0], added: t.added}
+	f := framer{t: t, sc: sc, text: sc.frame[:0]}
+	f.frame(tmpl, msgs, thinking)
+	sc.frame = f.text
+	return f.n
+}
+
+// frame frames msgs with tmpl, then flushes the text that is left.
+func (f *framer) frame(tmpl Template, msgs []Message, thinking bool) {
+	f.added = f.t.added
 	switch tmpl {
 	case TemplateQwen3:
 		f.qwen3(msgs, thinking)
 	default:
-		if len(f.added) > qwen25Added {
-			f.added = f.added[:qwen25Added]
-		}
+		f.added = f.added[:min(len(f.added), qwen25Added)]
 		f.qwen25(msgs)
 	}
 	f.flush()
-	sc.frame = f.text
-	return f.n
 }
 
 // framer counts a rendered template. Literal text and message contents are
@@ -112,6 +116,9 @@ type framer struct {
 	text  []byte
 	added []string // added tokens recognised inside text
 	n     int
+	// shape, when set, records the framing instead of counting it (see
+	// NewShape): flush hands it the collected text, special the tokens.
+	shape *Shape
 }
 
 // qwen25Added is the number of added tokens of the Qwen2/Qwen2.5
@@ -130,32 +137,49 @@ func (f *framer) str(s ...string) {
 func (f *framer) special(name string) {
 	_ = name
 	f.flush()
+	if f.shape != nil {
+		f.shape.items = append(f.shape.items, shapeItem{special: true})
+	}
 	f.n++
 }
 
-// flush counts the collected text: added tokens found in it count one
-// each, the text between them is tokenised normally.
+// flush counts the collected text (or hands it to the shape being
+// recorded).
 func (f *framer) flush() {
+	if len(f.text) == 0 {
+		return
+	}
 	s := string(f.text)
 	f.text = f.text[:0]
+	if f.shape != nil {
+		f.shape.text(f, s)
+		return
+	}
+	f.n += countText(f.t, f.sc, f.added, s)
+}
+
+// countText counts text between special tokens: added tokens found in it
+// count one each, the text between them is tokenised normally.
+func countText(t *Tokenizer, sc *scratch, added []string, s string) int {
+	n := 0
 	for len(s) > 0 {
-		at, n := f.findAdded(s)
+		at, k := findAdded(added, s)
 		if at < 0 {
-			f.n += f.t.count(f.sc, s)
-			return
+			return n + t.count(sc, s)
 		}
 		if at > 0 {
-			f.n += f.t.count(f.sc, s[:at])
+			n += t.count(sc, s[:at])
 		}
-		f.n++
-		s = s[at+n:]
+		n++
+		s = s[at+k:]
 	}
+	return n
 }
 
 // findAdded returns the position and length of the leftmost added token
 // in s, preferring the longest at that position (the reference matches
 // leftmost-longest), or -1.
-func (f *framer) findAdded(s string) (at, n int) {
+func findAdded(added []string, s string) (at, n int) {
 	for off := 0; ; {
 		i := strings.IndexByte(s[off:], '<') // every added token starts with '<'
 		if i < 0 {
@@ -163,7 +187,7 @@ func (f *framer) findAdded(s string) (at, n int) {
 		}
 		off += i
 		best := 0
-		for _, a := range f.added {
+		for _, a := range added {
 			if len(a) > best && strings.HasPrefix(s[off:], a) {
 				best = len(a)
 			}

@@ -42,7 +42,27 @@ func isSpace(r rune) bool {
 	return r >= 0x2000 && r <= 0x200A
 }
 
+// class returns the class of r: from bmpClass in the Basic Multilingual
+// Plane, where nearly all text is, else from the tables.
 func class(r rune) uint8 {
+	if uint32(r) < uint32(len(bmpClass)) {
+		return bmpClass[r]
+	}
+	return classOf(r)
+}
+
+// bmpClass holds the class of every rune below U+10000 (64 KiB). It is
+// built once from the Unicode tables and never changes.
+var bmpClass = func() *[0x10000]uint8 {
+	var t [0x10000]uint8
+	for r := range rune(len(t)) {
+		t[r] = classOf(r)
+	}
+	return &t
+}()
+
+// classOf computes the class of r from the Unicode tables.
+func classOf(r rune) uint8 {
 	if r < utf8.RuneSelf {
 		switch {
 		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z':
@@ -56,11 +76,6 @@ func class(r rune) uint8 {
 		}
 		return clsOther
 	}
-	// The CJK Unified Ideographs block is entirely letters; testing it first
-	// spares Chinese text the search in letterTable.
-	if r >= 0x4E00 && r <= 0x9FFF {
-		return clsLetter
-	}
 	switch {
 	case unicode.Is(letterTable, r):
 		return clsLetter
@@ -72,12 +87,20 @@ func class(r rune) uint8 {
 	return clsOther
 }
 
-// runeAt decodes the rune at s[i]; s is valid UTF-8 (see normalize).
+// runeAt decodes the rune at s[i]. s must be valid UTF-8 (normalised, see
+// normalize): the lead byte alone says how long the character is, which
+// spares the checks of utf8.DecodeRuneInString on the hottest path.
 func runeAt(s string, i int) (rune, int) {
-	if c := s[i]; c < utf8.RuneSelf {
+	c := s[i]
+	switch {
+	case c < utf8.RuneSelf:
 		return rune(c), 1
+	case c < 0xE0:
+		return rune(c&0x1F)<<6 | rune(s[i+1]&0x3F), 2
+	case c < 0xF0:
+		return rune(c&0x0F)<<12 | rune(s[i+1]&0x3F)<<6 | rune(s[i+2]&0x3F), 3
 	}
-	return utf8.DecodeRuneInString(s[i:])
+	return rune(c&0x07)<<18 | rune(s[i+1]&0x3F)<<12 | rune(s[i+2]&0x3F)<<6 | rune(s[i+3]&0x3F), 4
 }
 
 // nextPiece returns the end of the piece that starts at s[i] (i < len(s)).

@@ -102,7 +102,7 @@ func (t *Tokenizer) countSplit(sc *scratch, piece string) int {
 			i++
 			continue
 		}
-		r, w := utf8.DecodeRuneInString(piece[i:])
+		r, w := runeAt(piece, i)
 		_, atom := t.atomAt(piece, i, r, w)
 		if atom && prevAtom && !t.mayCross(prev, r) {
 			n += t.countRun(sc, piece[start:i])

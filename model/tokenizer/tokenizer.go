@@ -132,7 +132,7 @@ func lineCut(s string) int {
 		if k == len(s) {
 			return k
 		}
-		if r, _ := runeAt(s, k); !isSpace(r) {
+		if r, _ := utf8.DecodeRuneInString(s[k:]); !isSpace(r) { // s is not normalised yet
 			return k
 		}
 		off = k
