@@ -8,6 +8,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -122,15 +123,19 @@ type countAgg struct {
 	rows, skipped, rowErrs, total int64
 	requests                      int64
 	min, max                      int64
-	hist                          map[int64]int64 // tokens → rows, for an exact median in bounded memory
-	inputCost                     float64         // realtime, per-row tiers
-	outPrice                      float64         // Σ output price per token over rows
-	over                          int64
-	overKeys                      []string
-	exact                         bool
-	outHint                       int64 // Σ expected output tokens (translation: the cells' own size)
-	perRequest                    bool  // min/median/max are per request, not per row (packs of cells)
+	hist                          tally // tokens → rows, for an exact median in bounded memory
+	// prompts counts requests by their input tokens, which is all their
+	// prices depend on: they are priced once per size at the end (costs)
+	// rather than once per request.
+	prompts    tally
+	over       int64
+	overKeys   []string
+	exact      bool
+	outHint    int64 // Σ expected output tokens (translation: the cells' own size)
+	perRequest bool  // min/median/max are per request, not per row (packs of cells)
 }
+
+func newCountAgg() *countAgg { return &countAgg{exact: true} }
 
 // add counts one row (or request) of n input tokens.
 func (a *countAgg) add(n int64) {
@@ -139,18 +144,25 @@ func (a *countAgg) add(n int64) {
 		a.min = n
 	}
 	a.max = max(a.max, n)
-	a.hist[n]++
+	a.hist.inc(n, 1)
 }
 
-// price adds one request of n input tokens to the costs: its input at
-// its tier, and its tier's price per output token.
-func (a *countAgg) price(n int64, p *model.Price, thinking bool) {
+// request counts one request of n input tokens, for its price.
+func (a *countAgg) request(n int64) { a.prompts.inc(n, 1) }
+
+// costs prices the requests: the realtime cost of their input, each at
+// its tier, and the sum over requests of their tier's price per output
+// token.
+func (a *countAgg) costs(p *model.Price, thinking bool) (input, outPerToken float64) {
 	if p == nil {
-		return
+		return 0, 0
 	}
-	in := p.Cost(model.Usage{PromptTokens: n}, thinking, false)
-	a.inputCost += in
-	a.outPrice += p.Cost(model.Usage{PromptTokens: n, CompletionTokens: 1}, thinking, false) - in
+	a.prompts.each(func(n, count int64) {
+		in := p.Cost(model.Usage{PromptTokens: n}, thinking, false)
+		input += in * float64(count)
+		outPerToken += (p.Cost(model.Usage{PromptTokens: n, CompletionTokens: 1}, thinking, false) - in) * float64(count)
+	})
+	return input, outPerToken
 }
 
 func (a *countAgg) merge(b *countAgg) {
@@ -163,11 +175,8 @@ func (a *countAgg) merge(b *countAgg) {
 		a.min = b.min
 	}
 	a.max = max(a.max, b.max)
-	for k, v := range b.hist {
-		a.hist[k] += v
-	}
-	a.inputCost += b.inputCost
-	a.outPrice += b.outPrice
+	b.hist.each(a.hist.inc)
+	b.prompts.each(a.prompts.inc)
 	a.over += b.over
 	a.outHint += b.outHint
 	a.overKeys = append(a.overKeys, b.overKeys...)
@@ -175,21 +184,64 @@ func (a *countAgg) merge(b *countAgg) {
 }
 
 func (a *countAgg) median() int64 {
-	keys := make([]int64, 0, len(a.hist))
+	var keys []int64
 	count := int64(0) // rows, or requests when counted per request
-	for k, n := range a.hist {
+	a.hist.each(func(k, n int64) {
 		keys = append(keys, k)
 		count += n
-	}
-	sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
+	})
+	slices.Sort(keys)
 	half, seen := (count+1)/2, int64(0)
 	for _, k := range keys {
-		seen += a.hist[k]
+		seen += a.hist.get(k)
 		if seen >= half {
 			return k
 		}
 	}
 	return 0
+}
+
+// tally counts how often each number occurs: small numbers in a slice,
+// others in a map, so that counting a typical prompt size costs an index
+// rather than a hash.
+type tally struct {
+	small []int64 // number → count, for numbers below tallySmall
+	big   map[int64]int64
+}
+
+const tallySmall = 1 << 13
+
+func (t *tally) inc(n, count int64) {
+	if n >= 0 && n < tallySmall {
+		if t.small == nil {
+			t.small = make([]int64, tallySmall)
+		}
+		t.small[n] += count
+		return
+	}
+	if t.big == nil {
+		t.big = map[int64]int64{}
+	}
+	t.big[n] += count
+}
+
+func (t *tally) get(n int64) int64 {
+	if n >= 0 && n < int64(len(t.small)) {
+		return t.small[n]
+	}
+	return t.big[n]
+}
+
+// each calls f for every number counted, in no particular order.
+func (t *tally) each(f func(n, count int64)) {
+	for n, c := range t.small {
+		if c > 0 {
+			f(int64(n), c)
+		}
+	}
+	for n, c := range t.big {
+		f(n, c)
+	}
 }
 
 // RunEstimate reads the whole input, counts every row's input tokens
@@ -236,7 +288,7 @@ func RunEstimate(ctx context.Context, opts EstimateOptions) (Estimate, error) {
 	if packed {
 		// Packs of cells: counted as the run builds them (see
 		// countPackedTranslation).
-		if all, err = countPackedTranslation(ctx, opts, price, thinking); err != nil {
+		if all, err = countPackedTranslation(ctx, opts); err != nil {
 			return est, err
 		}
 	} else {
@@ -245,7 +297,7 @@ func RunEstimate(ctx context.Context, opts EstimateOptions) (Estimate, error) {
 			return est, err
 		}
 		c := rowCounter{opts: opts, render: render, outputHint: outputHint, parts: parts,
-			price: price, thinking: thinking, limit: est.ContextLimit}
+			limit: est.ContextLimit}
 		if parts == nil {
 			c.shape = shape
 		}
@@ -311,11 +363,12 @@ func RunEstimate(ctx context.Context, opts EstimateOptions) (Estimate, error) {
 	}
 
 	if price != nil && all.rows > 0 {
-		avgOut := all.outPrice / requests // price per output token, averaged over requests' tiers
+		inputCost, outPrice := all.costs(price, thinking)
+		avgOut := outPrice / requests // price per output token, averaged over requests' tiers
 		rt := Range{
-			Low:      all.inputCost + avgOut*est.Output.Low,
-			Expected: all.inputCost + avgOut*est.Output.Expected,
-			High:     all.inputCost + avgOut*est.Output.High,
+			Low:      inputCost + avgOut*est.Output.Low,
+			Expected: inputCost + avgOut*est.Output.Expected,
+			High:     inputCost + avgOut*est.Output.High,
 		}
 		share := price.BatchShare
 		if share == 0 {
@@ -352,8 +405,9 @@ func RunEstimate(ctx context.Context, opts EstimateOptions) (Estimate, error) {
 // fits (the run falls back to single cells only when a reply does not)
 // and each answer is about as long as a translation. Rows counts cells,
 // Requests the requests, and the per-request figures go in the histogram.
-func countPackedTranslation(ctx context.Context, opts EstimateOptions, price *model.Price, thinking bool) (*countAgg, error) {
-	a := &countAgg{hist: map[int64]int64{}, exact: true, perRequest: true}
+func countPackedTranslation(ctx context.Context, opts EstimateOptions) (*countAgg, error) {
+	a := newCountAgg()
+	a.perRequest = true
 	// The framing of an answer, counted once: the rest is its text.
 	empty, _ := opts.Count(model.Request{Model: opts.Job.Model, Messages: []model.Message{{Role: "assistant", Content: ""}}})
 	var mu sync.Mutex
@@ -367,7 +421,7 @@ func countPackedTranslation(ctx context.Context, opts EstimateOptions, price *mo
 		a.requests++
 		a.add(n)
 		a.outHint += out - empty
-		a.price(n, price, thinking)
+		a.request(n)
 		return model.Response{Content: answer}, nil
 	})
 	o := Options{Input: opts.Input, ReaderOptions: opts.ReaderOptions, Stdin: opts.Stdin, Job: opts.Job,
@@ -400,10 +454,8 @@ type rowCounter struct {
 	// is nil.
 	parts func(readers.Row, model.Request) ([]model.Request, error)
 	// shape counts a row from its values when set (not with parts).
-	shape    *rowShape
-	price    *model.Price
-	thinking bool
-	limit    int64 // the model's input limit; 0 when unknown
+	shape *rowShape
+	limit int64 // the model's input limit; 0 when unknown
 }
 
 // rowShape counts rows through their template (see ShapeCounter).
@@ -476,7 +528,7 @@ func (c rowCounter) count(ctx context.Context, src readers.Reader) (*countAgg, [
 	})
 	aggs := make([]*countAgg, workers)
 	for w := range workers {
-		a := &countAgg{hist: map[int64]int64{}, exact: true}
+		a := newCountAgg()
 		aggs[w] = a
 		g.Go(func() error {
 			for b := range batches {
@@ -490,7 +542,7 @@ func (c rowCounter) count(ctx context.Context, src readers.Reader) (*countAgg, [
 	if err := g.Wait(); err != nil {
 		return nil, nil, err
 	}
-	all := &countAgg{hist: map[int64]int64{}, exact: true}
+	all := newCountAgg()
 	for _, a := range aggs {
 		all.merge(a)
 	}
@@ -511,7 +563,7 @@ func (c rowCounter) countRow(a *countAgg, row readers.Row) {
 		}
 		n, requests = c.shape.count(row.Values), 1
 		a.exact = a.exact && c.shape.exact
-		a.price(n, c.price, c.thinking)
+		a.request(n)
 	} else {
 		req, skip := c.render(row.Values)
 		if skip {
@@ -531,7 +583,7 @@ func (c rowCounter) countRow(a *countAgg, row readers.Row) {
 			k, exact := c.opts.Count(r)
 			a.exact = a.exact && exact
 			n += k
-			a.price(k, c.price, c.thinking)
+			a.request(k)
 		}
 		requests = int64(len(reqs))
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"bulkgen/model"
@@ -273,7 +274,19 @@ func (b *Bound) AllEmpty(values []string) bool {
 		return false
 	}
 	for _, k := range b.cols {
-		if k < len(values) && strings.TrimSpace(values[k]) != "" {
+		if k < len(values) && !blank(values[k]) {
+			return false
+		}
+	}
+	return true
+}
+
+// blank reports whether s is only white space, as strings.TrimSpace(s)
+// == "" does, but stops at the first other rune instead of trimming both
+// ends.
+func blank(s string) bool {
+	for _, r := range s {
+		if !unicode.IsSpace(r) {
 			return false
 		}
 	}

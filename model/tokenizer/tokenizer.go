@@ -145,7 +145,11 @@ func (t *Tokenizer) countPieces(sc *scratch, s string) int {
 	n := 0
 	for i := 0; i < len(s); {
 		end := nextPiece(s, i)
-		n += t.countSplit(sc, s[i:end])
+		if end == i+1 {
+			n++ // every single byte is a token
+		} else {
+			n += t.countSplit(sc, s[i:end])
+		}
 		i = end
 	}
 	return n
