@@ -202,6 +202,8 @@ func (s *Shape) Count(values []string) int {
 		cutAfter := i+1 == len(texts) || texts[i+1].cutBefore
 		it := x.item
 		switch {
+		case it == nil && x.cutBefore && cutAfter:
+			n += countText(s.t, sc, s.added, x.value)
 		case it == nil:
 			pending = append(pending, x.value...)
 		case x.cutBefore && cutAfter:
@@ -224,9 +226,18 @@ func (s *Shape) Count(values []string) int {
 		}
 	}
 	flush()
+	// Keep the buffers, but not the row's values, nor a huge stretch.
+	clear(texts)
+	if cap(pending) > maxKeptPending {
+		pending = nil
+	}
 	sc.pending = pending
 	return n
 }
+
+// maxKeptPending is the largest stretch buffer a scratch keeps for the
+// next row: a long document's would otherwise stay allocated.
+const maxKeptPending = 1 << 16
 
 // rowText is a literal or a value as it occurs in one row.
 type rowText struct {
