@@ -258,12 +258,17 @@ func RunEstimate(ctx context.Context, opts EstimateOptions) (Estimate, error) {
 	var shape *rowShape // counts a row without rendering it, or nil
 	var outputHint func([]string) int64
 	if opts.Translate != nil {
-		cells, r, hint, err := TranslateCells(src, *opts.Translate, opts.Job, displayName(opts.Input))
+		cc, err := TranslateCells(src, *opts.Translate, opts.Job, displayName(opts.Input))
 		if err != nil {
 			return est, err
 		}
-		src, render, outputHint = cells, r, hint
+		src, render, outputHint = cc.cells, cc.render, cc.hint
 		est.Unit = "cells"
+		if opts.Shape != nil {
+			if count, exact, ok := opts.Shape(cc.base, cc.msgs); ok {
+				shape = &rowShape{fits: cc.plain, count: count, exact: exact}
+			}
+		}
 	} else {
 		r, err := prompts.NewRenderer(opts.Job, src.Columns(), displayName(opts.Input))
 		if err != nil {
@@ -460,7 +465,8 @@ type rowCounter struct {
 
 // rowShape counts rows through their template (see ShapeCounter).
 type rowShape struct {
-	skips func(values []string) bool
+	fits  func(values []string) bool // whether a row's request has the template's shape; nil: all do
+	skips func(values []string) bool // whether a row is skipped; nil: none is
 	count func(values []string) int64
 	exact bool
 }
@@ -556,8 +562,8 @@ func (c rowCounter) count(ctx context.Context, src readers.Reader) (*countAgg, [
 // countRow adds one row's requests to a.
 func (c rowCounter) countRow(a *countAgg, row readers.Row) {
 	var n, requests int64
-	if c.shape != nil {
-		if c.shape.skips(row.Values) {
+	if c.shape != nil && (c.shape.fits == nil || c.shape.fits(row.Values)) {
+		if c.shape.skips != nil && c.shape.skips(row.Values) {
 			a.skipped++
 			return
 		}

@@ -11,6 +11,7 @@ import (
 
 	"bulkgen/model"
 	"bulkgen/prompts"
+	"bulkgen/translate"
 )
 
 // lenCounter counts one token per byte of the user message: easy to check.
@@ -131,12 +132,22 @@ func TestEstimateThroughShapeEqualsRendered(t *testing.T) {
 		{Prompt: "{{text}}", Model: "qwen-flash", Fields: fields},
 		{Prompt: "{{text}}", System: "{{id}}", Model: "qwen-plus"}, // no literal: rendered, not shaped
 	}
+	glossary, err := translate.NewGlossary([]translate.Term{{Source: "物流", Target: "delivery"}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	noSystem := prompts.Job{Prompt: "{{text}}", Model: "qwen-turbo"}
 	noSystem.SetSystem("") // the service adds its default, and bills it
 	jobs = append([]prompts.Job{noSystem}, jobs...)
+	// Translations: through the shape but for cells with glossary terms.
+	translations := []*TranslateOptions{nil, nil, nil, nil, nil, nil,
+		{Columns: []string{"text"}, To: "en"},
+		{Columns: []string{"text"}, From: "zh", To: "en", Glossary: glossary}}
+	jobs = append(jobs, prompts.Job{Task: "translate", Model: "qwen-plus"}, prompts.Job{Task: "translate", Model: "qwen-plus"})
 	for i, job := range jobs {
 		job = job.WithDefaults()
-		opts := EstimateOptions{Input: in, Job: job, Prices: model.DefaultPrices("cn"), Count: count, ExpectedOutputTokens: 10}
+		opts := EstimateOptions{Input: in, Job: job, Prices: model.DefaultPrices("cn"), Count: count, ExpectedOutputTokens: 10,
+			Translate: translations[i]}
 		want, err := RunEstimate(context.Background(), opts)
 		if err != nil {
 			t.Fatalf("job %d: %v", i, err)
@@ -154,8 +165,15 @@ func TestEstimateThroughShapeEqualsRendered(t *testing.T) {
 		if err != nil {
 			t.Fatalf("job %d: %v", i, err)
 		}
-		if shaped := i < len(jobs)-1; shaped && calls != int(want.Rows) || !shaped && calls != 0 {
-			t.Errorf("job %d: the shape counted %d rows of %d", i, calls, want.Rows)
+		shapedRows := int(want.Rows)
+		switch {
+		case i == 5: // no literal in the system prompt
+			shapedRows = 0
+		case translations[i] != nil && translations[i].Glossary != nil:
+			shapedRows-- // the one cell with a glossary term is rendered
+		}
+		if calls != shapedRows {
+			t.Errorf("job %d: the shape counted %d rows of %d, want %d", i, calls, want.Rows, shapedRows)
 		}
 		if got.Input != want.Input || got.Rows != want.Rows || got.Skipped != want.Skipped || *got.CostRealtime != *want.CostRealtime {
 			t.Errorf("job %d: through the shape %+v rows %d skipped %d cost %+v;\nrendered %+v rows %d skipped %d cost %+v",

@@ -674,48 +674,77 @@ func sheetName(sheets []string, opt string) string {
 	return opt
 }
 
+// cellCounts is what estimate counts for a translation (TranslateCells).
+type cellCounts struct {
+	cells  readers.Reader // one row per distinct cell to send
+	render RenderFunc     // the request a cell gets
+	hint   func(values []string) int64
+	// A cell without glossary terms gets the shared system prompt and
+	// itself as the user message: base and msgs say so as a template
+	// (see model.PromptCounter.Shape), and plain tells such cells apart.
+	base  model.Request
+	msgs  []model.ShapedMessage
+	plain func(values []string) bool
+}
+
 // TranslateCells turns a translation job's input into what estimate
 // counts: one row per distinct cell that would be sent (the skip rules and
 // identical-cell reuse of a run applied; packing not: a packed run sends
 // fewer prompt tokens), the request each gets, and the size of its text in
 // tokens as a guess of its translation's.
-func TranslateCells(src readers.Reader, to TranslateOptions, job prompts.Job, inputName string) (readers.Reader, RenderFunc, func([]string) int64, error) {
+func TranslateCells(src readers.Reader, to TranslateOptions, job prompts.Job, inputName string) (*cellCounts, error) {
 	skipper, err := translate.NewSkipper(translate.SkipOptions{From: to.From, CodePattern: to.CodePattern})
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
-	if _, _, err := translate.SinglePrompt("x", to.From, to.To, nil); err != nil {
-		return nil, nil, nil, err
+	system, _, err := translate.SinglePrompt("x", to.From, to.To, nil)
+	if err != nil {
+		return nil, err
 	}
 	names := src.Columns()
 	var cols []int
 	for _, want := range to.Columns {
 		i := indexOf(names, want)
 		if i < 0 {
-			return nil, nil, nil, &prompts.MissingColumnError{Input: inputName, Missing: []string{want}, Have: names}
+			return nil, &prompts.MissingColumnError{Input: inputName, Missing: []string{want}, Have: names}
 		}
 		cols = append(cols, i)
 	}
 	tok, err := model.NewPromptCounter(job.Model)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
 	tr := &translator{job: job, opts: to}
-	render := func(values []string) (model.Request, bool) {
-		var terms []translate.Term
-		if to.Glossary != nil {
-			terms = to.Glossary.Match(values[0])
+	terms := func(cell string) []translate.Term {
+		if to.Glossary == nil {
+			return nil
 		}
-		system, user, err := translate.SinglePrompt(values[0], to.From, to.To, terms)
+		return to.Glossary.Match(cell)
+	}
+	render := func(values []string) (model.Request, bool) {
+		system, user, err := translate.SinglePrompt(values[0], to.From, to.To, terms(values[0]))
 		if err != nil {
 			return model.Request{}, true
 		}
 		return tr.request(system, user), false
 	}
-	hint := func(values []string) int64 {
-		return tok.Count(model.Request{Model: job.Model, Messages: []model.Message{{Role: "assistant", Content: values[0]}}}) - tok.Count(model.Request{Model: job.Model, Messages: []model.Message{{Role: "assistant", Content: ""}}})
+	answer := func(text string) int64 {
+		return tok.Count(model.Request{Model: job.Model, Messages: []model.Message{{Role: "assistant", Content: text}}})
 	}
-	return &cellReader{src: src, cols: cols, skipper: skipper, seen: map[string]bool{}}, render, hint, nil
+	framing := answer("") // an answer's tokens less its text's
+	base := tr.request("", "")
+	base.Messages = nil
+	return &cellCounts{
+		cells:  &cellReader{src: src, cols: cols, skipper: skipper, seen: map[string]bool{}},
+		render: render,
+		hint:   func(values []string) int64 { return answer(values[0]) - framing },
+		base:   base,
+		msgs: []model.ShapedMessage{
+			{Role: "system", Segments: []model.Segment{{Text: system, Value: -1}}},
+			{Role: "user", Segments: []model.Segment{{Value: 0}}},
+		},
+		plain: func(values []string) bool { return len(terms(values[0])) == 0 },
+	}, nil
 }
 
 // cellReader yields the distinct cells to translate, one per row.

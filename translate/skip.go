@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // CellKind is what the container says about a cell before its text is
@@ -141,18 +142,22 @@ func (s *Skipper) Skip(text string, kind CellKind) Reason {
 		return ReasonNotText
 	}
 	t := strings.TrimSpace(text)
+	// Each pattern is tried only when the cell has what every match of it
+	// needs, found with a scan for a byte: most cells are prose, and
+	// Go's matcher walks a whole cell before it fails (about 10 µs for a
+	// 100-byte review, which made estimating a big translation slow).
 	switch {
 	case t == "":
 		return ReasonEmpty
-	case numberRE.MatchString(t):
+	case numberStart(t) && hasDigit(t) && numberRE.MatchString(t):
 		return ReasonNumber
-	case dateRE.MatchString(t):
+	case t[0] >= '0' && t[0] <= '9' && dateRE.MatchString(t):
 		return ReasonDate
-	case urlRE.MatchString(t):
+	case isASCIIAlnum(t[0]) && (strings.IndexByte(t, '.') >= 0 || strings.Contains(t, "://")) && urlRE.MatchString(t):
 		return ReasonURL
-	case emailRE.MatchString(t):
+	case strings.IndexByte(t, '@') >= 0 && emailRE.MatchString(t):
 		return ReasonEmail
-	case s.code != nil && s.code.MatchString(t):
+	case s.code != nil && (s.code != defaultCode || isPrintableASCII(t)) && s.code.MatchString(t):
 		return ReasonCode
 	}
 	hasLetter, hasSource := false, s.scripts == nil
@@ -175,4 +180,47 @@ func (s *Skipper) Skip(text string, kind CellKind) Reason {
 		return ReasonOtherScript
 	}
 	return Translate
+}
+
+// hasDigit reports whether s has an ASCII or a full-width digit (０–９,
+// U+FF10–U+FF19, encoded EF BC 90–99), which numberRE needs.
+func hasDigit(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9':
+			return true
+		case c == 0xEF && i+2 < len(s) && s[i+1] == 0xBC && s[i+2] >= 0x90 && s[i+2] <= 0x99:
+			return true
+		}
+	}
+	return false
+}
+
+// isPrintableASCII reports whether s is all printable ASCII without
+// spaces, as every match of DefaultCodePattern is.
+func isPrintableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] <= ' ' || s[i] >= 0x7F {
+			return false
+		}
+	}
+	return true
+}
+
+// numberStart reports whether s starts with a rune a match of numberRE can
+// start with: a sign, a parenthesis, a currency symbol, an ISO code's
+// capital or a digit.
+func numberStart(s string) bool {
+	r, _ := utf8.DecodeRuneInString(s)
+	switch {
+	case r >= '0' && r <= '9', r >= 'A' && r <= 'Z', r >= '０' && r <= '９':
+		return true
+	}
+	return strings.ContainsRune("-+−($€£¥￥₩₹₽฿₫", r)
+}
+
+// isASCIIAlnum reports whether c is an ASCII letter, digit or '-': what a
+// match of urlRE starts with.
+func isASCIIAlnum(c byte) bool {
+	return c >= '0' && c <= '9' || c|0x20 >= 'a' && c|0x20 <= 'z' || c == '-'
 }

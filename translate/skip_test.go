@@ -1,6 +1,8 @@
 package translate
 
 import (
+	"math/rand/v2"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -158,4 +160,52 @@ func mustSkipperB(b *testing.B, opts SkipOptions) *Skipper {
 		b.Fatal(err)
 	}
 	return s
+}
+
+// Skip tries each pattern only when the cell has something every match
+// needs (a digit, a leading digit, a dot or "://", an @, only ASCII). Those
+// guards must be necessary: on cells built from fragments the patterns
+// care about, no pattern may match a cell its guard turns away.
+func TestPatternGuardsAreNecessary(t *testing.T) {
+	frags := []string{"0", "7", "１", "９", "12", "3.5", ",", ".", "'", "-", "+", "−", "(", ")", "$", "¥", "€", "%", "％",
+		"USD", " EUR", "e9", "E", ":", "/", "T", "Z", " ", "\u00a0", "http", "://", "www", "com", "mailto:", "@", "a", "b",
+		"AB", "SKU", "#", "fff", "_", "x", "商品", "价格", "é", "\t", "2024-03-28", "3/28/", "12:30", "-01-02", "HTTP", "FTP", "Www", "₹", "₫", "฿", "‰"}
+	guards := []struct {
+		name  string
+		re    *regexp.Regexp
+		guard func(string) bool
+	}{
+		{"number", numberRE, func(s string) bool { return numberStart(s) && hasDigit(s) }},
+		{"date", dateRE, func(s string) bool { return s[0] >= '0' && s[0] <= '9' }},
+		{"url", urlRE, func(s string) bool {
+			return isASCIIAlnum(s[0]) && (strings.Contains(s, ".") || strings.Contains(s, "://"))
+		}},
+		{"email", emailRE, func(s string) bool { return strings.Contains(s, "@") }},
+		{"code", defaultCode, isPrintableASCII},
+	}
+	r := rand.New(rand.NewPCG(5, 8))
+	matched := map[string]int{}
+	for range 200000 {
+		var b strings.Builder
+		for n := 1 + r.IntN(7); n > 0; n-- {
+			b.WriteString(frags[r.IntN(len(frags))])
+		}
+		s := strings.TrimSpace(b.String())
+		if s == "" {
+			continue
+		}
+		for _, g := range guards {
+			if g.re.MatchString(s) {
+				matched[g.name]++
+				if !g.guard(s) {
+					t.Errorf("%s pattern matches %q, but its guard turns it away", g.name, s)
+				}
+			}
+		}
+	}
+	for _, g := range guards {
+		if matched[g.name] < 20 {
+			t.Errorf("the %s pattern matched only %d cells: the test proves little for it", g.name, matched[g.name])
+		}
+	}
 }
