@@ -266,7 +266,11 @@ func RunEstimate(ctx context.Context, opts EstimateOptions) (Estimate, error) {
 		est.Unit = "cells"
 		if opts.Shape != nil {
 			if count, exact, ok := opts.Shape(cc.base, cc.msgs); ok {
-				shape = &rowShape{fits: cc.plain, count: count, exact: exact}
+				// The cell's own tokens are its prompt's less the
+				// bare prompt's: the answer-size guess comes free.
+				bare := count([]string{""})
+				shape = &rowShape{fits: cc.plain, count: count, exact: exact,
+					hint: func(n int64) int64 { return n - bare }}
 			}
 		}
 	} else {
@@ -469,6 +473,9 @@ type rowShape struct {
 	skips func(values []string) bool // whether a row is skipped; nil: none is
 	count func(values []string) int64
 	exact bool
+	// hint, when set, is the output hint of a row of n tokens, replacing
+	// rowCounter.outputHint (which would count the row again).
+	hint func(n int64) int64
 }
 
 // count reads src to the end (or the limit) and returns the counts and a
@@ -562,6 +569,7 @@ func (c rowCounter) count(ctx context.Context, src readers.Reader) (*countAgg, [
 // countRow adds one row's requests to a.
 func (c rowCounter) countRow(a *countAgg, row readers.Row) {
 	var n, requests int64
+	hinted := false
 	if c.shape != nil && (c.shape.fits == nil || c.shape.fits(row.Values)) {
 		if c.shape.skips != nil && c.shape.skips(row.Values) {
 			a.skipped++
@@ -569,6 +577,10 @@ func (c rowCounter) countRow(a *countAgg, row readers.Row) {
 		}
 		n, requests = c.shape.count(row.Values), 1
 		a.exact = a.exact && c.shape.exact
+		if c.shape.hint != nil {
+			a.outHint += c.shape.hint(n)
+			hinted = true
+		}
 		a.request(n)
 	} else {
 		req, skip := c.render(row.Values)
@@ -595,7 +607,7 @@ func (c rowCounter) countRow(a *countAgg, row readers.Row) {
 	}
 	a.rows++
 	a.requests += requests
-	if c.outputHint != nil {
+	if c.outputHint != nil && !hinted {
 		a.outHint += c.outputHint(row.Values)
 	}
 	a.add(n)

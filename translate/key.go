@@ -4,6 +4,8 @@ import (
 	"strings"
 
 	"golang.org/x/text/unicode/norm"
+
+	"bulkgen/internal/nfc"
 )
 
 // Key returns the deduplication key of a cell: its text trimmed and in
@@ -11,7 +13,11 @@ import (
 // and as one rune, are translated once. Inner whitespace and case are kept:
 // "a  b" and "A b" may well need different translations.
 func Key(cell string) string {
-	return norm.NFC.String(strings.TrimSpace(cell))
+	t := strings.TrimSpace(cell)
+	if nfc.Plain(t) {
+		return t // most cells: spares the general check
+	}
+	return norm.NFC.String(t)
 }
 
 // KeepSpace returns translation with the leading and trailing whitespace of

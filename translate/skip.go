@@ -74,6 +74,21 @@ type SkipOptions struct {
 type Skipper struct {
 	scripts []*unicode.RangeTable // nil: any script counts
 	code    *regexp.Regexp        // nil: no code detection
+	// Whether ASCII letters and CJK Unified Ideographs (U+4E00–U+9FFF) are
+	// of the source scripts: the letters of nearly every cell, answered
+	// without a search of the tables.
+	latin, han bool
+}
+
+// inScripts reports whether the letter r is of the source scripts.
+func (s *Skipper) inScripts(r rune) bool {
+	switch {
+	case r < utf8.RuneSelf:
+		return s.latin
+	case r >= 0x4E00 && r <= 0x9FFF:
+		return s.han
+	}
+	return unicode.In(r, s.scripts...)
 }
 
 // NewSkipper checks opts and compiles the code pattern. An unknown From
@@ -85,6 +100,7 @@ func NewSkipper(opts SkipOptions) (*Skipper, error) {
 			return nil, fmt.Errorf("source language: %w", err)
 		}
 		s.scripts = scriptsOf(opts.From)
+		s.latin, s.han = unicode.In('a', s.scripts...), unicode.In('中', s.scripts...)
 	}
 	switch opts.CodePattern {
 	case "-":
@@ -166,7 +182,7 @@ func (s *Skipper) Skip(text string, kind CellKind) Reason {
 			continue
 		}
 		hasLetter = true
-		if !hasSource && unicode.In(r, s.scripts...) {
+		if !hasSource && s.inScripts(r) {
 			hasSource = true
 		}
 		if hasSource {

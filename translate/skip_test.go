@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"unicode"
 )
 
 func TestSkip(t *testing.T) {
@@ -206,6 +207,19 @@ func TestPatternGuardsAreNecessary(t *testing.T) {
 	for _, g := range guards {
 		if matched[g.name] < 20 {
 			t.Errorf("the %s pattern matched only %d cells: the test proves little for it", g.name, matched[g.name])
+		}
+	}
+}
+
+// The shortcuts for ASCII and CJK letters must agree with the tables for
+// every source language.
+func TestInScriptsAgreesWithTables(t *testing.T) {
+	for code := range languages {
+		s := mustSkipper(t, SkipOptions{From: code})
+		for r := rune(0); r < 0x10000; r++ {
+			if unicode.IsLetter(r) && s.inScripts(r) != unicode.In(r, s.scripts...) {
+				t.Fatalf("from %s: inScripts(%U) = %v, the tables say otherwise", code, r, s.inScripts(r))
+			}
 		}
 	}
 }

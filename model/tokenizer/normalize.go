@@ -4,6 +4,8 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
+
+	"bulkgen/internal/nfc"
 )
 
 // normalize prepares text the way the reference tokenizer sees it: invalid
@@ -22,37 +24,9 @@ func normalize(s string) string {
 	return norm.NFC.String(s)
 }
 
-// plainNFC is a fast sufficient test for valid UTF-8 in NFC, one pass
-// over s: it reports whether s consists only of characters that are NFC
-// starters which never compose with a neighbour: ASCII, U+4000–U+9FFF (CJK
-// ideographs, Yijing hexagrams), U+3000–U+3029 and U+3030–U+303F (CJK
-// punctuation, without the combining tone marks U+302A–U+302F),
-// U+2002–U+207F (general punctuation such as “ ” — …, without U+2000 and
-// U+2001, which NFC replaces, and U+2017 and U+203E, which x/text does not
-// mark as boundaries) and U+FF00–U+FF7F (full-width forms), each well
-// formed. That covers most Chinese and English text in a fraction of the
-// time of the general checks.
-func plainNFC(s string) bool {
-	for i := 0; i < len(s); {
-		c := s[i]
-		switch {
-		case c < utf8.RuneSelf:
-			i++
-			continue
-		case i+2 >= len(s), s[i+1]&0xC0 != 0x80, s[i+2]&0xC0 != 0x80:
-			return false // not a complete three-byte sequence
-		case c >= 0xE4 && c <= 0xE9:
-		case c == 0xE3 && s[i+1] == 0x80 && (s[i+2] < 0xAA || s[i+2] > 0xAF):
-		case c == 0xE2 && s[i+1] == 0x81,
-			c == 0xE2 && s[i+1] == 0x80 && s[i+2] >= 0x82 && s[i+2] != 0x97 && s[i+2] != 0xBE:
-		case c == 0xEF && (s[i+1] == 0xBC || s[i+1] == 0xBD):
-		default:
-			return false
-		}
-		i += 3
-	}
-	return true
-}
+// plainNFC is nfc.Plain: valid UTF-8 in NFC, with no character that
+// composes with a neighbour.
+func plainNFC(s string) bool { return nfc.Plain(s) }
 
 // replaceInvalid decodes s like the WHATWG Encoding Standard's UTF-8
 // decoder (JavaScript's TextDecoder, also Python's errors="replace"): each

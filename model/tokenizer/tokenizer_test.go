@@ -13,9 +13,6 @@ import (
 	"sync"
 	"testing"
 	"unicode"
-	"unicode/utf8"
-
-	"golang.org/x/text/unicode/norm"
 )
 
 func qwen(t testing.TB) *Tokenizer {
@@ -345,34 +342,6 @@ func TestConcurrentUse(t *testing.T) {
 	close(errs)
 	for name := range errs {
 		t.Errorf("%s: wrong count under concurrency", name)
-	}
-}
-
-// plainNFC skips the general NFC check; everything it accepts must be a
-// starter that composes with nothing on either side.
-func TestPlainNFCIsSound(t *testing.T) {
-	accepted := 0
-	for r := rune(0x80); r < 0x10000; r++ {
-		s := string(r)
-		if !utf8.ValidRune(r) || !plainNFC(s) {
-			continue
-		}
-		accepted++
-		p := norm.NFC.PropertiesString(s)
-		if p.CCC() != 0 || !p.BoundaryBefore() || !p.BoundaryAfter() || !norm.NFC.IsNormalString(s) {
-			t.Fatalf("plainNFC accepts %U, which NFC may change or combine", r)
-		}
-	}
-	if accepted < 20000 {
-		t.Errorf("plainNFC accepts only %d characters", accepted)
-	}
-	// It also vouches for valid UTF-8: truncated and broken sequences of
-	// the lead bytes it accepts are refused.
-	for _, s := range []string{"e\u0301", "\u3099", "\u302a", "\uf900", "é", "\u2000", "\u2001", "\u20d0",
-		"\xe4\xb8", "\xe4", "\xe4\xb8a", "\xe4a\xad", "\xe4\xb8\xc0", "\xe3\x80", "\xe3\x80\x41", "\xef\xbc\x01", "a\xe2\x80"} {
-		if plainNFC(s) {
-			t.Errorf("plainNFC(%q) = true", s)
-		}
 	}
 }
 
