@@ -184,3 +184,24 @@ func TestEstimateThroughShapeEqualsRendered(t *testing.T) {
 		}
 	}
 }
+
+// A translation estimate counts identical cells once within the run's
+// window of recent distinct cells, and again beyond it, as the run sends
+// them.
+func TestEstimateCellsDedupeLikeTheRun(t *testing.T) {
+	cells := make([]string, 0, dedupeWindow+8)
+	for i := range dedupeWindow + 5 {
+		cells = append(cells, "cell "+strconv.Itoa(i))
+	}
+	cells = append(cells, "cell 0", "cell "+strconv.Itoa(dedupeWindow)) // out of the window, and in it
+	in := writeCSV(t, cells...)
+	job := prompts.Job{Task: "translate", Model: "qwen-plus"}.WithDefaults()
+	est, err := RunEstimate(context.Background(), EstimateOptions{Input: in, Job: job, Count: lenCounter,
+		Translate: &TranslateOptions{Columns: []string{"text"}, To: "en"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := int64(dedupeWindow + 5 + 1); est.Rows != want {
+		t.Errorf("%d cells to send, want %d", est.Rows, want)
+	}
+}

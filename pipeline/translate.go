@@ -197,6 +197,10 @@ func (ir *itemReader) Read(ctx context.Context) (readers.Row, error) {
 	return readers.Row{Index: idx, Key: it.rows[0].Key, Values: []string{strconv.Itoa(len(it.work))}}, nil
 }
 
+// dedupeWindow is how many recent distinct cells a translation remembers
+// to send an identical cell once; estimate counts with the same window.
+const dedupeWindow = 100000
+
 // slotLRU remembers recent distinct cells, so that identical cells are
 // sent once while memory stays bounded.
 type slotLRU struct {
@@ -479,7 +483,7 @@ func executeTranslate(ctx context.Context, opts Options, rs *runStore, probe boo
 	opts.Engine.Price, report0.Currency, report0.PriceNote = priceOf(opts.Prices, opts.Job.Model,
 		": the cost column stays empty (add prices with --prices FILE)")
 	ir := &itemReader{src: src, cols: cols, names: names, skipper: skipper, gloss: to.Glossary, pack: max(to.Pack, 1),
-		kinds: kinds, seen: newSlotLRU(100000), items: map[int]*transItem{}, rep: rep}
+		kinds: kinds, seen: newSlotLRU(dedupeWindow), items: map[int]*transItem{}, rep: rep}
 	tr := &translator{job: opts.Job, opts: *to, rep: rep}
 	opts.Engine.Multi = func(row readers.Row, ask func(model.Request) (model.Response, error)) ([]string, error) {
 		if probe {
@@ -735,7 +739,7 @@ func TranslateCells(src readers.Reader, to TranslateOptions, job prompts.Job, in
 	base := tr.request("", "")
 	base.Messages = nil
 	return &cellCounts{
-		cells:  &cellReader{src: src, cols: cols, skipper: skipper, seen: map[string]bool{}},
+		cells:  &cellReader{src: src, cols: cols, skipper: skipper, seen: newSlotLRU(dedupeWindow), mark: &slot{}},
 		render: render,
 		hint:   func(values []string) int64 { return answer(values[0]) - framing },
 		base:   base,
@@ -752,7 +756,8 @@ type cellReader struct {
 	src     readers.Reader
 	cols    []int
 	skipper *translate.Skipper
-	seen    map[string]bool // bounded: see Read
+	seen    *slotLRU // the run's window of recent distinct cells
+	mark    *slot    // what seen holds for every cell
 	queue   []readers.Row
 	n       int
 }
@@ -780,13 +785,10 @@ func (c *cellReader) Read(ctx context.Context) (readers.Row, error) {
 				continue
 			}
 			k := translate.Key(text)
-			if c.seen[k] {
+			if c.seen.get(k) != nil {
 				continue
 			}
-			if len(c.seen) >= 1_000_000 {
-				clear(c.seen) // memory stays bounded; a repeat after this is counted again
-			}
-			c.seen[k] = true
+			c.seen.put(k, c.mark)
 			c.queue = append(c.queue, readers.Row{Index: c.n, Key: row.Key, Values: []string{strings.TrimSpace(text)}})
 			c.n++
 		}
