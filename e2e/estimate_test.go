@@ -2,11 +2,14 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/xuri/excelize/v2"
 
 	"bulkgen/model/modeltest"
 )
@@ -214,4 +217,37 @@ func catalogTranslateJob(t *testing.T, dir, extra string) string {
 	// The glossary path is relative to the job file: use an absolute one.
 	abs, _ := filepath.Abs("../samples/glossary.csv")
 	return writeFile(t, dir, "t.yaml", "task: translate\nmodel: qwen-plus\ntranslate:\n  from: zh\n  to: en\n  columns: [商品名称, 描述]\n"+extra+"  glossary: "+abs+"\n")
+}
+
+// A workbook translated in place: the run leaves number, formula and
+// boolean cells alone whatever their text reads as ("TRUE" is a word), and
+// the estimate, with pack or without, counts the cells the run sends,
+// token for token.
+func TestEstimateInPlaceTranslationMatchesBilledUsage(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "book.xlsx")
+	f := excelize.NewFile()
+	f.SetSheetRow("Sheet1", "A1", &[]any{"名称", "描述"})
+	for r := 2; r <= 12; r++ {
+		f.SetSheetRow("Sheet1", fmt.Sprintf("A%d", r), &[]any{fmt.Sprintf("绿茶%d号", r), fmt.Sprintf("清香型绿茶，第%d批", r)})
+	}
+	f.SetCellBool("Sheet1", "B5", true) // reads "TRUE": text to the estimate, a boolean to the run
+	f.SetCellInt("Sheet1", "B6", 42)
+	if err := f.SaveAs(src); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	for _, pack := range []string{"", "  pack: 4\n"} {
+		sim := newSim(t, modeltest.Options{})
+		job := writeFile(t, dir, "t.yaml", "task: translate\nmodel: qwen-plus\ntranslate:\n  to: en\n  columns: [名称, 描述]\n  in_place: true\n"+pack)
+		est := estimateJSON(t, sim, "-i", src, "-j", job)
+		out := filepath.Join(dir, "out.xlsx")
+		if r := bulkgen(t, sim, "", "run", "-i", src, "-j", job, "-o", out, "--no-store"); r.code != 0 {
+			t.Fatalf("run exit %d\n%s", r.code, r.stderr)
+		}
+		if est.Requests != sim.Stats().OK || est.InputTokens.Total != sim.Stats().PromptTokens {
+			t.Errorf("%q: estimate %d cells in %d requests, %d input tokens; the run sent %d requests, billed %d",
+				pack, est.Rows, est.Requests, est.InputTokens.Total, sim.Stats().OK, sim.Stats().PromptTokens)
+		}
+	}
 }

@@ -291,7 +291,10 @@ func RunEstimate(ctx context.Context, opts EstimateOptions) (Estimate, error) {
 	thinking := Thinks(opts.Job)
 	price, est.Currency, est.PriceNote = priceOf(opts.Prices, opts.Job.Model, " (add prices with --prices FILE)")
 	est.ContextLimit = model.MaxInputTokens(opts.Job.Model)
-	packed := opts.Translate != nil && opts.Translate.Pack > 1 && opts.Pilot == 0
+	// Packs of cells, and cells of a workbook translated in place (where
+	// the run leaves formula, number and boolean cells alone, whatever
+	// their text), are counted by the translation's own planning pass.
+	packed := opts.Translate != nil && opts.Pilot == 0 && (opts.Translate.Pack > 1 || opts.Translate.InPlace && inputFormat(opts) == "xlsx")
 	var all *countAgg
 	var sample []readers.Row // reservoir of pilot rows
 	if packed {
@@ -444,6 +447,12 @@ func countPackedTranslation(ctx context.Context, opts EstimateOptions) (*countAg
 		a.rows = rep.Translate.Cells
 	}
 	return a, nil
+}
+
+// inputFormat is the input's format as the reader sees it ("" if unknown).
+func inputFormat(opts EstimateOptions) string {
+	f, _ := readers.DetectFormat(opts.Input, opts.ReaderOptions.Format)
+	return f
 }
 
 // clientFunc is a model.Client made of a function.

@@ -381,7 +381,7 @@ func executeTranslate(ctx context.Context, opts Options, rs *runStore, probe boo
 		outFormat, _ = writers.FormatFromPath(opts.Output)
 	}
 	xlsxInPlace := to.InPlace && inFormat == "xlsx"
-	if xlsxInPlace && outFormat != "xlsx" {
+	if xlsxInPlace && outFormat != "xlsx" && !probe { // a probe writes nothing
 		return Report{}, fmt.Errorf("--in-place keeps the workbook's layout, so the output must be .xlsx too (got %s)", opts.Output)
 	}
 
