@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Packing sends several cells in one request as a JSON object keyed "1".."N"
@@ -118,6 +119,9 @@ func PackPrompt(cells []string, from, to string, terms []Term) (system, user str
 // jsonString encodes s without HTML escaping, so that "<b>" and "&" reach the
 // model as written instead of as \u003c escapes it might copy.
 func jsonString(s string) string {
+	if plainJSON(s) {
+		return `"` + s + `"` // what the encoder writes for it, without its work
+	}
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
@@ -138,6 +142,15 @@ func ParsePacked(reply string, n int) ([]string, error) {
 		return nil, fmt.Errorf("packed reply: no JSON object in %q", abbrev(reply))
 	}
 	obj := body[start : end+1]
+	if out, ok := parsePlainPacked(obj, n); ok {
+		return out, nil
+	}
+	return parseDecoded(obj, n)
+}
+
+// parseDecoded is ParsePacked by encoding/json's decoder, token by token,
+// which finds duplicate keys and names every problem.
+func parseDecoded(obj string, n int) ([]string, error) {
 	dec := json.NewDecoder(strings.NewReader(obj))
 	if _, err := dec.Token(); err != nil { // the '{' found above
 		return nil, fmt.Errorf("packed reply: %w", err)
@@ -185,6 +198,83 @@ func ParsePacked(reply string, n int) ([]string, error) {
 		return nil, fmt.Errorf("packed reply: %d of %d cells missing (keys %s)", len(missing), n, strings.Join(missing, ", "))
 	}
 	return out, nil
+}
+
+// parsePlainPacked is ParsePacked's fast path for the usual reply: an
+// object whose keys are "1" to "n", each once, and whose values are
+// non-blank strings without escapes, control characters or invalid UTF-8,
+// so that each is its text between the quotes. Anything else reports
+// false, and the decoder reads the reply (and names what is wrong).
+func parsePlainPacked(obj string, n int) ([]string, bool) {
+	out := make([]string, n)
+	i := 1                         // past '{'
+	str := func() (string, bool) { // a plain string at obj[i]
+		if i >= len(obj) || obj[i] != '"' {
+			return "", false
+		}
+		j := strings.IndexByte(obj[i+1:], '"')
+		if j < 0 {
+			return "", false
+		}
+		v := obj[i+1 : i+1+j]
+		if !plainJSON(v) {
+			return "", false
+		}
+		i += j + 2
+		return v, true
+	}
+	ws := func() {
+		for i < len(obj) && (obj[i] == ' ' || obj[i] == '\t' || obj[i] == '\n' || obj[i] == '\r') {
+			i++
+		}
+	}
+	seen := 0
+	for {
+		ws()
+		key, ok := str()
+		if !ok {
+			return nil, false
+		}
+		k, err := strconv.Atoi(strings.TrimSpace(key))
+		if err != nil || k < 1 || k > n || out[k-1] != "" {
+			return nil, false
+		}
+		ws()
+		if i >= len(obj) || obj[i] != ':' {
+			return nil, false
+		}
+		i++
+		ws()
+		v, ok := str()
+		if !ok || strings.TrimSpace(v) == "" {
+			return nil, false
+		}
+		out[k-1] = v
+		seen++
+		ws()
+		if i < len(obj) && obj[i] == ',' {
+			i++
+			continue
+		}
+		// The object ends here: obj ends with its '}'.
+		return out, i == len(obj)-1 && seen == n
+	}
+}
+
+// plainJSON reports whether s is valid UTF-8 with nothing that JSON
+// escapes: no quote, backslash or control character, and no U+2028 or
+// U+2029 (which encoding/json escapes for JavaScript's sake).
+func plainJSON(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c == '"' || c == '\\' {
+			return false
+		}
+		if c == 0xE2 && i+2 < len(s) && s[i+1] == 0x80 && (s[i+2] == 0xA8 || s[i+2] == 0xA9) {
+			return false
+		}
+	}
+	return utf8.ValidString(s)
 }
 
 // ParseSingle cleans a reply to [SinglePrompt]: it drops a reasoning block

@@ -2,10 +2,15 @@ package translate
 
 import (
 	"bytes"
+	"encoding/json"
 	"flag"
+	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -156,5 +161,74 @@ func TestParseSingle(t *testing.T) {
 		if err != nil || got != tt.want {
 			t.Errorf("ParseSingle(%q) = %q, %v; want %q", tt.reply, got, err, tt.want)
 		}
+	}
+}
+
+// The fast paths must be invisible: jsonString's shortcut writes what the
+// encoder writes, and where parsePlainPacked accepts a reply it returns
+// what the decoder does. Replies are built from cells that need escapes
+// or not, with keys out of order, repeated or missing, values that are not
+// strings, and text after the object.
+func TestPackedFastPathsAgreeWithEncodingJSON(t *testing.T) {
+	frags := []string{"绿茶", "Green tea", " ", "\"", "\\", "\n", "\t", "\u2028", "\u2029", "<b>", "&", "é", "\xff", "\xe4\xb8",
+		"😀", "{", "}", ":", ",", "1", "null"}
+	r := rand.New(rand.NewPCG(2, 9))
+	cell := func() string {
+		var b strings.Builder
+		plain := r.IntN(2) == 0 // most replies are plain text: the fast path's case
+		for n := 1 + r.IntN(4); n > 0; n-- {
+			if plain {
+				b.WriteString(frags[r.IntN(3)])
+			} else {
+				b.WriteString(frags[r.IntN(len(frags))])
+			}
+		}
+		return b.String()
+	}
+	accepted := 0
+	for range 60000 {
+		c := cell()
+		var b bytes.Buffer
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false)
+		_ = enc.Encode(c)
+		if got, want := jsonString(c), strings.TrimSuffix(b.String(), "\n"); got != want {
+			t.Fatalf("jsonString(%q) = %s, the encoder writes %s", c, got, want)
+		}
+
+		n := 1 + r.IntN(4)
+		var obj strings.Builder
+		obj.WriteString("{")
+		for k := range n + r.IntN(2) - r.IntN(2) {
+			if k > 0 {
+				obj.WriteString([]string{",", ", ", ",\n  "}[r.IntN(3)])
+			}
+			key := strconv.Itoa(1 + k)
+			if r.IntN(10) == 0 {
+				key = strconv.Itoa(1 + r.IntN(n+1)) // a repeat, or one too many
+			}
+			value := jsonString(cell())
+			if r.IntN(15) == 0 {
+				value = []string{"1", "null", "true", `""`, `" "`, "[]"}[r.IntN(6)]
+			}
+			fmt.Fprintf(&obj, "%q:%s%s", key, []string{"", " "}[r.IntN(2)], value)
+		}
+		obj.WriteString([]string{"}", "\n}", "} {\"1\": \"x\"}"}[r.IntN(3)])
+		s := obj.String()
+		if !strings.HasSuffix(s, "}") {
+			continue
+		}
+		fast, ok := parsePlainPacked(s, n)
+		if !ok {
+			continue
+		}
+		accepted++
+		slow, err := parseDecoded(s, n)
+		if err != nil || !slices.Equal(fast, slow) {
+			t.Fatalf("%s: fast path %q, decoder %q (%v)", s, fast, slow, err)
+		}
+	}
+	if accepted < 2000 {
+		t.Errorf("the fast path accepted only %d replies: the test proves little", accepted)
 	}
 }
