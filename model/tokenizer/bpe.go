@@ -35,6 +35,7 @@ type scratch struct {
 	// map lookup instead of a BPE run. Emptied when full, so it stays
 	// small however much text passes through.
 	pieceCount map[string]int32
+	runs       int // runs counted (countSplit), for tests
 
 	// lines remembers the counts of recent lines (see lineCut), found by
 	// hash: the system prompt and the template's own lines come back on

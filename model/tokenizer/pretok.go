@@ -89,12 +89,19 @@ func classOf(r rune) uint8 {
 
 // runeAt decodes the rune at s[i]. s must be valid UTF-8 (normalised, see
 // normalize): the lead byte alone says how long the character is, which
-// spares the checks of utf8.DecodeRuneInString on the hottest path.
+// spares the checks of utf8.DecodeRuneInString on the hottest path. The
+// ASCII case is inlined where it is called.
 func runeAt(s string, i int) (rune, int) {
+	if c := s[i]; c < utf8.RuneSelf {
+		return rune(c), 1
+	}
+	return runeAtMulti(s, i)
+}
+
+// runeAtMulti is runeAt for a multi-byte character.
+func runeAtMulti(s string, i int) (rune, int) {
 	c := s[i]
 	switch {
-	case c < utf8.RuneSelf:
-		return rune(c), 1
 	case c < 0xE0:
 		return rune(c&0x1F)<<6 | rune(s[i+1]&0x3F), 2
 	case c < 0xF0:
@@ -139,9 +146,20 @@ func nextPiece(s string, i int) int {
 }
 
 // skipClass returns the end of the run of runes of class c from s[i].
+// (runeAt is written out for the common one- and three-byte characters:
+// this loop runs once per character of nearly all text.)
 func skipClass(s string, i int, c uint8) int {
 	for i < len(s) {
-		r, w := runeAt(s, i)
+		var r rune
+		w := 1
+		switch b := s[i]; {
+		case b < utf8.RuneSelf:
+			r = rune(b)
+		case b >= 0xE0 && b < 0xF0:
+			r, w = rune(b&0x0F)<<12|rune(s[i+1]&0x3F)<<6|rune(s[i+2]&0x3F), 3
+		default:
+			r, w = runeAtMulti(s, i)
+		}
 		if class(r) != c {
 			break
 		}
