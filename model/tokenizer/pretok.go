@@ -155,6 +155,11 @@ func skipClass(s string, i int, c uint8) int {
 		switch b := s[i]; {
 		case b < utf8.RuneSelf:
 			r = rune(b)
+		case b >= 0xE5 && b <= 0xE9 && c == clsLetter:
+			// U+5000–U+9FFF: CJK ideographs, all letters, no need to
+			// decode.
+			i += 3
+			continue
 		case b >= 0xE0 && b < 0xF0:
 			r, w = rune(b&0x0F)<<12|rune(s[i+1]&0x3F)<<6|rune(s[i+2]&0x3F), 3
 		default:

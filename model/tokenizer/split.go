@@ -118,7 +118,13 @@ func (t *Tokenizer) countSplit(sc *scratch, piece string) int {
 			i++
 			continue
 		}
-		r, w := runeAtMulti(piece, i)
+		var r rune
+		w := 3
+		if c := piece[i]; c >= 0xE0 && c < 0xF0 { // most multi-byte text: decoded here, not by a call
+			r = rune(c&0x0F)<<12 | rune(piece[i+1]&0x3F)<<6 | rune(piece[i+2]&0x3F)
+		} else {
+			r, w = runeAtMulti(piece, i)
+		}
 		id, atom := t.atomAt(piece, i, r, w)
 		if atom && prevAtom && !t.mayCross(prev, r) {
 			n += t.countAtoms(sc, piece[start:i], ids, atoms)

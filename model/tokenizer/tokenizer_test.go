@@ -321,6 +321,22 @@ func TestUnicodeTables(t *testing.T) {
 	}
 }
 
+// The shortcuts take U+4E00–U+9FFF (skipClass: U+5000–U+9FFF, the lead
+// bytes E5–E9) to be letters without a lookup, and the class table to
+// agree with the Unicode tables.
+func TestClassShortcuts(t *testing.T) {
+	for r := rune(0x4E00); r <= 0x9FFF; r++ {
+		if !unicode.Is(letterTable, r) {
+			t.Fatalf("%U is not a letter", r)
+		}
+	}
+	for r := range rune(0x10000) {
+		if class(r) != classOf(r) {
+			t.Fatalf("class(%U) = %d, the tables say %d", r, class(r), classOf(r))
+		}
+	}
+}
+
 func TestConcurrentUse(t *testing.T) {
 	tok := qwen(t)
 	vs := loadTextVectors(t)
