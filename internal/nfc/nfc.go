@@ -21,12 +21,14 @@ import "unicode/utf8"
 func Plain(s string) bool {
 	for i := 0; i < len(s); {
 		c := s[i]
-		switch {
-		case c < utf8.RuneSelf:
+		if c < utf8.RuneSelf {
 			i++
 			continue
-		case i+2 >= len(s), s[i+1]&0xC0 != 0x80, s[i+2]&0xC0 != 0x80:
+		}
+		if i+2 >= len(s) || (s[i+1]^0x80)|(s[i+2]^0x80) >= 0x40 {
 			return false // not a complete three-byte sequence
+		}
+		switch {
 		case c >= 0xE4 && c <= 0xE9:
 		case c == 0xE3 && s[i+1] == 0x80 && (s[i+2] < 0xAA || s[i+2] > 0xAF):
 		case c == 0xE2 && s[i+1] == 0x81,
