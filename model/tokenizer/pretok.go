@@ -89,8 +89,7 @@ func classOf(r rune) uint8 {
 
 // runeAt decodes the rune at s[i]. s must be valid UTF-8 (normalised, see
 // normalize): the lead byte alone says how long the character is, which
-// spares the checks of utf8.DecodeRuneInString on the hottest path. The
-// ASCII case is inlined where it is called.
+// spares the checks of utf8.DecodeRuneInString on the hottest path.
 func runeAt(s string, i int) (rune, int) {
 	if c := s[i]; c < utf8.RuneSelf {
 		return rune(c), 1
