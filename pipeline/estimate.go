@@ -294,14 +294,20 @@ func RunEstimate(ctx context.Context, opts EstimateOptions) (Estimate, error) {
 	// Packs of cells, and cells of a workbook translated in place (where
 	// the run leaves formula, number and boolean cells alone, whatever
 	// their text), are counted by the translation's own planning pass.
-	packed := opts.Translate != nil && opts.Pilot == 0 && (opts.Translate.Pack > 1 || opts.Translate.InPlace && inputFormat(opts) == "xlsx")
+	packed := opts.Translate != nil && (opts.Translate.Pack > 1 || opts.Translate.InPlace && inputFormat(opts) == "xlsx")
 	var all *countAgg
 	var sample []readers.Row // reservoir of pilot rows
 	if packed {
 		// Packs of cells: counted as the run builds them (see
-		// countPackedTranslation).
+		// countPackedTranslation); a pilot samples cells in a pass of
+		// its own.
 		if all, err = countPackedTranslation(ctx, opts); err != nil {
 			return est, err
+		}
+		if opts.Pilot > 0 {
+			if sample, err = samplePilot(ctx, src, opts); err != nil {
+				return est, err
+			}
 		}
 	} else {
 		parts, err := chunkEstimator(opts, src.Columns())
@@ -338,7 +344,7 @@ func RunEstimate(ctx context.Context, opts EstimateOptions) (Estimate, error) {
 		est.Pilot = p
 		if p.Rows > p.Failed {
 			perRow = Range{Low: p.CompletionP10, Expected: p.CompletionMean, High: p.CompletionP90}
-			est.Output.Basis = fmt.Sprintf("pilot of %d rows sampled across the input (10th–90th percentile)", p.Rows-p.Failed)
+			est.Output.Basis = fmt.Sprintf("pilot of %d %s sampled across the input (10th–90th percentile)", p.Rows-p.Failed, est.Unit)
 		}
 	}
 	if mt := opts.Job.MaxTokens; mt != nil {
@@ -353,11 +359,22 @@ func RunEstimate(ctx context.Context, opts EstimateOptions) (Estimate, error) {
 		}
 	}
 	// Output comes per request: a long document in parts gets an answer
-	// per part and per combining request.
+	// per part and per combining request. Packed cells are the exception:
+	// a pack's answer holds its cells' translations, and the pilot
+	// measured cells one by one.
 	requests := float64(all.requests)
-	est.Output.Range = Range{Low: perRow.Low * requests, Expected: perRow.Expected * requests, High: perRow.High * requests}
+	answers := requests
+	if packed {
+		answers = float64(all.rows)
+	}
+	est.Output.Range = Range{Low: perRow.Low * answers, Expected: perRow.Expected * answers, High: perRow.High * answers}
 	if all.requests > all.rows {
 		est.Output.Basis += fmt.Sprintf("; per request: %s requests for %s rows (long documents in parts)", human(all.requests), human(all.rows))
+	}
+	if mt := opts.Job.MaxTokens; packed && mt != nil {
+		est.Output.High = math.Min(est.Output.High, float64(*mt)*requests)
+		est.Output.Expected = math.Min(est.Output.Expected, est.Output.High)
+		est.Output.Low = math.Min(est.Output.Low, est.Output.Expected)
 	}
 	if outputHint != nil && est.Pilot == nil {
 		// A translation is about as long as its source: the expectation
@@ -498,13 +515,12 @@ func (c rowCounter) count(ctx context.Context, src readers.Reader) (*countAgg, [
 	type batch []readers.Row
 	batches := make(chan batch, workers*2)
 	rowErrs := make(chan int64, 1)
-	var sample []readers.Row // reservoir of pilot rows
+	pilot := newReservoir(c.opts.Pilot)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		defer close(batches)
 		var b batch
 		var n, errsSeen int64
-		rng := rand.New(rand.NewPCG(1, 2))
 		for c.opts.Limit <= 0 || n < int64(c.opts.Limit) {
 			row, err := src.Read(gctx)
 			if errors.Is(err, io.EOF) {
@@ -520,14 +536,7 @@ func (c rowCounter) count(ctx context.Context, src readers.Reader) (*countAgg, [
 				return err
 			}
 			n++
-			if c.opts.Pilot > 0 {
-				// Reservoir sampling: every row equally likely, one pass.
-				if len(sample) < c.opts.Pilot {
-					sample = append(sample, row)
-				} else if j := rng.Int64N(n); j < int64(c.opts.Pilot) {
-					sample[j] = row
-				}
-			}
+			pilot.add(row)
 			b = append(b, row)
 			if len(b) == 256 {
 				select {
@@ -572,7 +581,54 @@ func (c rowCounter) count(ctx context.Context, src readers.Reader) (*countAgg, [
 	case all.rowErrs = <-rowErrs:
 	default:
 	}
-	return all, sample, nil
+	return all, pilot.rows, nil
+}
+
+// reservoir keeps n rows sampled evenly from a stream of unknown length,
+// in one pass (reservoir sampling: every row equally likely).
+type reservoir struct {
+	n    int
+	seen int64
+	rows []readers.Row
+	rng  *rand.Rand
+}
+
+func newReservoir(n int) *reservoir {
+	return &reservoir{n: n, rng: rand.New(rand.NewPCG(1, 2))}
+}
+
+func (r *reservoir) add(row readers.Row) {
+	if r.n <= 0 {
+		return
+	}
+	r.seen++
+	if len(r.rows) < r.n {
+		r.rows = append(r.rows, row)
+	} else if j := r.rng.Int64N(r.seen); j < int64(r.n) {
+		r.rows[j] = row
+	}
+}
+
+// samplePilot reads src to the end (or the limit) for a pilot's sample
+// only: a packed translation is counted by its planning pass, which
+// sees packs, not cells.
+func samplePilot(ctx context.Context, src readers.Reader, opts EstimateOptions) ([]readers.Row, error) {
+	pilot := newReservoir(opts.Pilot)
+	for n := 0; opts.Limit <= 0 || n < opts.Limit; n++ {
+		row, err := src.Read(ctx)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		var rowErr *readers.RowError
+		if errors.As(err, &rowErr) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		pilot.add(row)
+	}
+	return pilot.rows, nil
 }
 
 // countRow adds one row's requests to a.
@@ -760,8 +816,13 @@ func (e Estimate) WriteTable(w io.Writer) {
 		human(int64(e.Output.Low)), human(int64(e.Output.Expected)), human(int64(e.Output.High)))
 	fmt.Fprintf(w, "                 %s\n", e.Output.Basis)
 	if e.Pilot != nil {
-		fmt.Fprintf(w, "pilot            %d rows sent (%d failed): %s in / %s out, %.1f out per row\n",
-			e.Pilot.Rows, e.Pilot.Failed, human(e.Pilot.PromptTokens), human(e.Pilot.CompletionTokens), e.Pilot.CompletionMean)
+		unit := e.Unit
+		if unit == "" {
+			unit = "rows"
+		}
+		fmt.Fprintf(w, "pilot            %d %s sent (%d failed): %s in / %s out, %.1f out per %s\n",
+			e.Pilot.Rows, unit, e.Pilot.Failed, human(e.Pilot.PromptTokens), human(e.Pilot.CompletionTokens), e.Pilot.CompletionMean,
+			strings.TrimSuffix(unit, "s"))
 	}
 	if e.CostRealtime != nil {
 		fmt.Fprintf(w, "cost realtime    %s low / %s expected / %s high\n", money(e.CostRealtime.Low, e.Currency), money(e.CostRealtime.Expected, e.Currency), money(e.CostRealtime.High, e.Currency))

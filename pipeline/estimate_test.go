@@ -205,3 +205,35 @@ func TestEstimateCellsDedupeLikeTheRun(t *testing.T) {
 		t.Errorf("%d cells to send, want %d", est.Rows, want)
 	}
 }
+
+// A packed translation with --pilot: the input is still counted pack by
+// pack as the run sends it, and the pilot's answers, one per sampled cell,
+// are scaled by the cells, not by the packs.
+func TestEstimatePackedTranslationWithPilot(t *testing.T) {
+	cells := make([]string, 40)
+	for i := range cells {
+		cells[i] = "商品 " + strconv.Itoa(i) + " 号"
+	}
+	in := writeCSV(t, cells...)
+	job := prompts.Job{Task: "translate", Model: "qwen-plus"}.WithDefaults()
+	opts := EstimateOptions{Input: in, Job: job, Count: lenCounter, Prices: model.DefaultPrices("cn"),
+		Translate: &TranslateOptions{Columns: []string{"text"}, To: "en", Pack: 8}}
+	want, err := RunEstimate(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl := &fakeClient{}
+	opts.Pilot, opts.Client = 5, cl
+	got, err := RunEstimate(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Input != want.Input || got.Requests != want.Requests || got.Rows != 40 || got.Requests >= got.Rows {
+		t.Errorf("with a pilot: %d cells in %d requests, input %+v; without: %d in %d, %+v",
+			got.Rows, got.Requests, got.Input, want.Rows, want.Requests, want.Input)
+	}
+	// fakeClient answers 2 completion tokens per request: 2 per cell.
+	if cl.calls.Load() != 5 || got.Pilot == nil || got.Output.Expected != 2*40 {
+		t.Errorf("pilot: %d calls, %+v; output %+v, want 2 × 40 cells", cl.calls.Load(), got.Pilot, got.Output)
+	}
+}
