@@ -258,7 +258,7 @@ func RunEstimate(ctx context.Context, opts EstimateOptions) (Estimate, error) {
 	var shape *rowShape // counts a row without rendering it, or nil
 	var outputHint func([]string) int64
 	if opts.Translate != nil {
-		cc, err := TranslateCells(src, *opts.Translate, opts.Job, displayName(opts.Input))
+		cc, err := TranslateCells(src, *opts.Translate, opts.Job, displayName(opts.Input), opts.Count)
 		if err != nil {
 			return est, err
 		}
@@ -437,19 +437,18 @@ func RunEstimate(ctx context.Context, opts EstimateOptions) (Estimate, error) {
 func countPackedTranslation(ctx context.Context, opts EstimateOptions) (*countAgg, error) {
 	a := newCountAgg()
 	a.perRequest = true
-	// The framing of an answer, counted once: the rest is its text.
-	empty, _ := opts.Count(model.Request{Model: opts.Job.Model, Messages: []model.Message{{Role: "assistant", Content: ""}}})
+	answerTokens := answerCounter(opts.Count, opts.Job.Model)
 	var mu sync.Mutex
 	echo := clientFunc(func(_ context.Context, req model.Request) (model.Response, error) {
 		n, exact := opts.Count(req)
 		answer := req.Messages[len(req.Messages)-1].Content
-		out, _ := opts.Count(model.Request{Model: req.Model, Messages: []model.Message{{Role: "assistant", Content: answer}}})
+		out := answerTokens(answer)
 		mu.Lock()
 		defer mu.Unlock()
 		a.exact = a.exact && exact
 		a.requests++
 		a.add(n)
-		a.outHint += out - empty
+		a.outHint += out
 		a.request(n)
 		return model.Response{Content: answer}, nil
 	})
@@ -470,6 +469,18 @@ func countPackedTranslation(ctx context.Context, opts EstimateOptions) (*countAg
 func inputFormat(opts EstimateOptions) string {
 	f, _ := readers.DetectFormat(opts.Input, opts.ReaderOptions.Format)
 	return f
+}
+
+// answerCounter returns the tokens of an answer's text for modelName: an
+// assistant message's count less that of an empty one (its framing,
+// counted once here).
+func answerCounter(count TokenCounter, modelName string) func(text string) int64 {
+	answer := func(text string) int64 {
+		n, _ := count(model.Request{Model: modelName, Messages: []model.Message{{Role: "assistant", Content: text}}})
+		return n
+	}
+	framing := answer("")
+	return func(text string) int64 { return answer(text) - framing }
 }
 
 // clientFunc is a model.Client made of a function.

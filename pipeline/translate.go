@@ -695,8 +695,8 @@ type cellCounts struct {
 // counts: one row per distinct cell that would be sent (the skip rules and
 // identical-cell reuse of a run applied; packing not: a packed run sends
 // fewer prompt tokens), the request each gets, and the size of its text in
-// tokens as a guess of its translation's.
-func TranslateCells(src readers.Reader, to TranslateOptions, job prompts.Job, inputName string) (*cellCounts, error) {
+// tokens (by count) as a guess of its translation's.
+func TranslateCells(src readers.Reader, to TranslateOptions, job prompts.Job, inputName string, count TokenCounter) (*cellCounts, error) {
 	skipper, err := translate.NewSkipper(translate.SkipOptions{From: to.From, CodePattern: to.CodePattern})
 	if err != nil {
 		return nil, err
@@ -714,10 +714,6 @@ func TranslateCells(src readers.Reader, to TranslateOptions, job prompts.Job, in
 		}
 		cols = append(cols, i)
 	}
-	tok, err := model.NewPromptCounter(job.Model)
-	if err != nil {
-		return nil, err
-	}
 	tr := &translator{job: job, opts: to}
 	terms := func(cell string) []translate.Term {
 		if to.Glossary == nil {
@@ -732,16 +728,13 @@ func TranslateCells(src readers.Reader, to TranslateOptions, job prompts.Job, in
 		}
 		return tr.request(system, user), false
 	}
-	answer := func(text string) int64 {
-		return tok.Count(model.Request{Model: job.Model, Messages: []model.Message{{Role: "assistant", Content: text}}})
-	}
-	framing := answer("") // an answer's tokens less its text's
+	answerTokens := answerCounter(count, job.Model)
 	base := tr.request("", "")
 	base.Messages = nil
 	return &cellCounts{
 		cells:  &cellReader{src: src, cols: cols, skipper: skipper, seen: newSlotLRU(dedupeWindow), mark: &slot{}},
 		render: render,
-		hint:   func(values []string) int64 { return answer(values[0]) - framing },
+		hint:   func(values []string) int64 { return answerTokens(values[0]) },
 		base:   base,
 		msgs: []model.ShapedMessage{
 			{Role: "system", Segments: []model.Segment{{Text: system, Value: -1}}},
