@@ -12,7 +12,7 @@ import (
 // UTF-8 replaced by U+FFFD, then NFC. It returns s itself when nothing
 // changes, which is the common case and costs no allocation.
 func normalize(s string) string {
-	if plainNFC(s) {
+	if nfc.Plain(s) {
 		return s
 	}
 	if !utf8.ValidString(s) {
@@ -23,10 +23,6 @@ func normalize(s string) string {
 	}
 	return norm.NFC.String(s)
 }
-
-// plainNFC is nfc.Plain: valid UTF-8 in NFC, with no character that
-// composes with a neighbour.
-func plainNFC(s string) bool { return nfc.Plain(s) }
 
 // replaceInvalid decodes s like the WHATWG Encoding Standard's UTF-8
 // decoder (JavaScript's TextDecoder, also Python's errors="replace"): each

@@ -97,6 +97,12 @@ func runeAt(s string, i int) (rune, int) {
 	return runeAtMulti(s, i)
 }
 
+// rune3 decodes the three-byte character at s[i] (most of CJK text); it is
+// small enough to be inlined into the loops that run per character.
+func rune3(s string, i int) rune {
+	return rune(s[i]&0x0F)<<12 | rune(s[i+1]&0x3F)<<6 | rune(s[i+2]&0x3F)
+}
+
 // runeAtMulti is runeAt for a multi-byte character.
 func runeAtMulti(s string, i int) (rune, int) {
 	c := s[i]
@@ -104,7 +110,7 @@ func runeAtMulti(s string, i int) (rune, int) {
 	case c < 0xE0:
 		return rune(c&0x1F)<<6 | rune(s[i+1]&0x3F), 2
 	case c < 0xF0:
-		return rune(c&0x0F)<<12 | rune(s[i+1]&0x3F)<<6 | rune(s[i+2]&0x3F), 3
+		return rune3(s, i), 3
 	}
 	return rune(c&0x07)<<18 | rune(s[i+1]&0x3F)<<12 | rune(s[i+2]&0x3F)<<6 | rune(s[i+3]&0x3F), 4
 }
@@ -160,7 +166,7 @@ func skipClass(s string, i int, c uint8) int {
 			i += 3
 			continue
 		case b >= 0xE0 && b < 0xF0:
-			r, w = rune(b&0x0F)<<12|rune(s[i+1]&0x3F)<<6|rune(s[i+2]&0x3F), 3
+			r, w = rune3(s, i), 3
 		default:
 			r, w = runeAtMulti(s, i)
 		}

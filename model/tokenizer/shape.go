@@ -5,6 +5,8 @@ import (
 	"strings"
 	"unicode/utf8"
 	"unsafe"
+
+	"bulkgen/internal/nfc"
 )
 
 // Counting many requests that share one prompt template.
@@ -284,11 +286,11 @@ func joinCuts(a rune, open bool, b rune) bool {
 	return false
 }
 
-// firstPlain returns the first rune of s if it is plain (see plainNFC),
+// firstPlain returns the first rune of s if it is plain (see nfc.Plain),
 // else -1.
 func firstPlain(s string) rune {
 	r, w := utf8.DecodeRuneInString(s)
-	if w == 0 || !plainNFC(s[:w]) {
+	if w == 0 || !nfc.Plain(s[:w]) {
 		return -1
 	}
 	return r
@@ -297,7 +299,7 @@ func firstPlain(s string) rune {
 // lastPlain returns the last rune of s if it is plain, else -1.
 func lastPlain(s string) rune {
 	r, w := utf8.DecodeLastRuneInString(s)
-	if w == 0 || !plainNFC(s[len(s)-w:]) {
+	if w == 0 || !nfc.Plain(s[len(s)-w:]) {
 		return -1
 	}
 	return r

@@ -121,7 +121,7 @@ func (t *Tokenizer) countSplit(sc *scratch, piece string) int {
 		var r rune
 		w := 3
 		if c := piece[i]; c >= 0xE0 && c < 0xF0 { // most multi-byte text: decoded here, not by a call
-			r = rune(c&0x0F)<<12 | rune(piece[i+1]&0x3F)<<6 | rune(piece[i+2]&0x3F)
+			r = rune3(piece, i)
 		} else {
 			r, w = runeAtMulti(piece, i)
 		}
