@@ -74,6 +74,9 @@ type SkipOptions struct {
 type Skipper struct {
 	scripts []*unicode.RangeTable // nil: any script counts
 	code    *regexp.Regexp        // nil: no code detection
+	// codeNeeds, when set, is what every match of code needs (known for
+	// the default pattern only): a cell without it is not tried.
+	codeNeeds func(string) bool
 	// Whether ASCII letters and CJK Unified Ideographs (U+4E00–U+9FFF) are
 	// of the source scripts: the letters of nearly every cell, answered
 	// without a search of the tables.
@@ -105,7 +108,7 @@ func NewSkipper(opts SkipOptions) (*Skipper, error) {
 	switch opts.CodePattern {
 	case "-":
 	case "":
-		s.code = defaultCode
+		s.code, s.codeNeeds = defaultCode, isPrintableASCII
 	default:
 		re, err := regexp.Compile(opts.CodePattern)
 		if err != nil {
@@ -169,11 +172,11 @@ func (s *Skipper) Skip(text string, kind CellKind) Reason {
 		return ReasonNumber
 	case t[0] >= '0' && t[0] <= '9' && dateRE.MatchString(t):
 		return ReasonDate
-	case isASCIIAlnum(t[0]) && (strings.IndexByte(t, '.') >= 0 || strings.Contains(t, "://")) && urlRE.MatchString(t):
+	case urlStart(t[0]) && (strings.IndexByte(t, '.') >= 0 || strings.Contains(t, "://")) && urlRE.MatchString(t):
 		return ReasonURL
 	case strings.IndexByte(t, '@') >= 0 && emailRE.MatchString(t):
 		return ReasonEmail
-	case s.code != nil && (s.code != defaultCode || isPrintableASCII(t)) && s.code.MatchString(t):
+	case s.code != nil && (s.codeNeeds == nil || s.codeNeeds(t)) && s.code.MatchString(t):
 		return ReasonCode
 	}
 	hasLetter, hasSource := false, s.scripts == nil
@@ -235,8 +238,8 @@ func numberStart(s string) bool {
 	return strings.ContainsRune("-+−($€£¥￥₩₹₽฿₫", r)
 }
 
-// isASCIIAlnum reports whether c is an ASCII letter, digit or '-': what a
+// urlStart reports whether c is an ASCII letter, digit or '-': what a
 // match of urlRE starts with.
-func isASCIIAlnum(c byte) bool {
+func urlStart(c byte) bool {
 	return c >= '0' && c <= '9' || c|0x20 >= 'a' && c|0x20 <= 'z' || c == '-'
 }

@@ -179,7 +179,7 @@ func TestPatternGuardsAreNecessary(t *testing.T) {
 		{"number", numberRE, func(s string) bool { return numberStart(s) && hasDigit(s) }},
 		{"date", dateRE, func(s string) bool { return s[0] >= '0' && s[0] <= '9' }},
 		{"url", urlRE, func(s string) bool {
-			return isASCIIAlnum(s[0]) && (strings.Contains(s, ".") || strings.Contains(s, "://"))
+			return urlStart(s[0]) && (strings.Contains(s, ".") || strings.Contains(s, "://"))
 		}},
 		{"email", emailRE, func(s string) bool { return strings.Contains(s, "@") }},
 		{"code", defaultCode, isPrintableASCII},
